@@ -1,0 +1,121 @@
+from django.conf import settings
+from django.db import models
+
+from projects.models import Item, Project
+
+
+class DocumentKind(models.TextChoices):
+    ANNOTATOR = "annotator"
+    REVIEW = "review"
+    CONSENSUS = "consensus"
+
+
+class DocumentStatus(models.TextChoices):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class AnnotationDocument(models.Model):
+    """One annotator's shapes for one item. `version` guards every write (optimistic locking)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="documents")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(max_length=16, choices=DocumentKind.choices, default="annotator")
+    shapes = models.JSONField(default=list)
+    version = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=DocumentStatus.choices, default="draft")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "annotator", "kind"], name="document_unique_per_annotator"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DocumentStatus.values), name="document_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "item"])]
+
+    def __str__(self) -> str:
+        return f"document {self.pk} v{self.version} ({self.status})"
+
+
+class Revision(models.Model):
+    """Append-only: every accepted save of a document, as it was written."""
+
+    document = models.ForeignKey(
+        AnnotationDocument, on_delete=models.CASCADE, related_name="revisions"
+    )
+    version = models.PositiveIntegerField()
+    shapes = models.JSONField()
+    status = models.CharField(max_length=16)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "version"], name="revision_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"revision v{self.version} of document {self.document_id}"
+
+
+class AssignmentState(models.TextChoices):
+    ACTIVE = "active"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class Assignment(models.Model):
+    """The queue's claim of an item for one annotator."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    state = models.CharField(max_length=16, choices=AssignmentState.choices, default="active")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "user"], name="assignment_unique_per_user")
+        ]
+        indexes = [models.Index(fields=["user", "state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> item {self.item_id} ({self.state})"
+
+
+class ActivityVerb(models.TextChoices):
+    ASSIGNED = "assigned"
+    OPENED = "opened"
+    SAVED = "saved"
+    SUBMITTED = "submitted"
+    SKIPPED = "skipped"
+    REVIEWED = "reviewed"
+
+
+class ActivityEvent(models.Model):
+    """Append-only log: raw material for throughput figures and derived features."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
+    item = models.ForeignKey(Item, null=True, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verb = models.CharField(max_length=16, choices=ActivityVerb.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "user", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.verb} item {self.item_id} at {self.at:%Y-%m-%d %H:%M:%S}"

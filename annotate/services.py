@@ -1,0 +1,239 @@
+"""Every write of the annotate app: queue claims, document saves, submit, skip, review."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotate.models import (
+    ActivityEvent,
+    ActivityVerb,
+    AnnotationDocument,
+    Assignment,
+    AssignmentState,
+    DocumentKind,
+    DocumentStatus,
+    Revision,
+)
+from annotate.shapes import validate_shapes
+from loupe.errors import Conflict, PreconditionFailed
+from projects.models import Item, ItemRole, Project
+
+CLAIM_ATTEMPTS = 8
+
+
+def activity_log(
+    *, user: AbstractBaseUser, item: Item, verb: str, data: dict[str, Any] | None = None
+) -> None:
+    ActivityEvent.objects.create(
+        project_id=item.project_id, item=item, user=user, verb=verb, data=data or {}
+    )
+
+
+def item_assign_next(*, user: AbstractBaseUser, project: Project) -> Item | None:
+    """The caller's unfinished item, else claim a new one; None when the queue is empty.
+
+    The claim is one conditional UPDATE on the item row (assigned_count < overlap), taken on a
+    row locked with SKIP LOCKED where the database has it, so concurrent annotators never get
+    the same item beyond the project's overlap, and never wait on each other's rows.
+    """
+    active = (
+        Assignment.objects.filter(user=user, item__project=project, state=AssignmentState.ACTIVE)
+        .select_related("item__asset")
+        .order_by("created_at", "id")
+        .first()
+    )
+    if active is not None:
+        return active.item
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            item = _claim_one(user=user, project=project)
+        except IntegrityError:
+            continue  # the same user claimed it from another tab; look again
+        if item is not False:
+            return item
+    return None
+
+
+@transaction.atomic
+def _claim_one(*, user: AbstractBaseUser, project: Project) -> Item | None | bool:
+    candidates = (
+        Item.objects.filter(project=project, role=ItemRole.TASK, assigned_count__lt=project.overlap)
+        .exclude(assignments__user=user)
+        .order_by("id")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        candidates = candidates.select_for_update(skip_locked=True)
+    item = candidates.select_related("asset").first()
+    if item is None:
+        return None
+    claimed = Item.objects.filter(pk=item.pk, assigned_count__lt=project.overlap).update(
+        assigned_count=F("assigned_count") + 1
+    )
+    if not claimed:
+        return False
+    Assignment.objects.create(item=item, user=user)
+    activity_log(user=user, item=item, verb=ActivityVerb.ASSIGNED)
+    return item
+
+
+def _assignment_finish(*, user: AbstractBaseUser, item: Item, state: str) -> int:
+    return Assignment.objects.filter(user=user, item=item, state=AssignmentState.ACTIVE).update(
+        state=state, finished_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def item_skip(*, user: AbstractBaseUser, item: Item) -> None:
+    """Give the item back to the queue for someone else; the caller will not get it again."""
+    if _assignment_finish(user=user, item=item, state=AssignmentState.SKIPPED):
+        Item.objects.filter(pk=item.pk, assigned_count__gt=0).update(
+            assigned_count=F("assigned_count") - 1
+        )
+    activity_log(user=user, item=item, verb=ActivityVerb.SKIPPED)
+
+
+def annotation_document_of(*, user: AbstractBaseUser, item: Item) -> AnnotationDocument:
+    """The caller's document, or an unsaved empty one at version 0."""
+    document = AnnotationDocument.objects.filter(
+        item=item, annotator=user, kind=DocumentKind.ANNOTATOR
+    ).first()
+    return document or AnnotationDocument(item=item, annotator=user, version=0, shapes=[])
+
+
+@transaction.atomic
+def annotation_save(
+    *, user: AbstractBaseUser, item: Item, shapes: Any, expected_version: int
+) -> AnnotationDocument:
+    """Write the caller's shapes if the document is still at `expected_version`.
+
+    The version check and the increment are one UPDATE, so of two concurrent writers holding the
+    same version exactly one wins and the other gets PreconditionFailed with nothing changed.
+    """
+    clean = validate_shapes(
+        shapes, labels=item.project.labels, width=item.asset.width, height=item.asset.height
+    )
+    if expected_version == 0:
+        document = _document_create(user=user, item=item, shapes=clean)
+    else:
+        document = _document_update(
+            user=user, item=item, shapes=clean, expected_version=expected_version
+        )
+    Revision.objects.create(
+        document=document,
+        version=document.version,
+        shapes=clean,
+        status=document.status,
+        author=user,
+    )
+    activity_log(
+        user=user,
+        item=item,
+        verb=ActivityVerb.SAVED,
+        data={"version": document.version, "shapes": len(clean)},
+    )
+    return document
+
+
+def _document_create(*, user: AbstractBaseUser, item: Item, shapes: list) -> AnnotationDocument:
+    try:
+        with transaction.atomic():
+            return AnnotationDocument.objects.create(
+                item=item, annotator=user, kind=DocumentKind.ANNOTATOR, shapes=shapes, version=1
+            )
+    except IntegrityError:
+        _raise_stale(user=user, item=item)
+        raise
+
+
+def _document_update(
+    *, user: AbstractBaseUser, item: Item, shapes: list, expected_version: int
+) -> AnnotationDocument:
+    now = timezone.now()
+    mine = AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
+    # Any edit after submission or review needs a new submission.
+    updated = (
+        mine.filter(version=expected_version)
+        .exclude(status=DocumentStatus.ACCEPTED)
+        .update(
+            shapes=shapes, version=F("version") + 1, status=DocumentStatus.DRAFT, updated_at=now
+        )
+    )
+    if not updated:
+        _raise_stale(user=user, item=item)
+    document = mine.get()
+    return document
+
+
+def _raise_stale(*, user: AbstractBaseUser, item: Item) -> None:
+    current = annotation_document_of(user=user, item=item)
+    if current.status == DocumentStatus.ACCEPTED:
+        raise Conflict("This annotation was accepted by a reviewer and can no longer be edited.")
+    exc = PreconditionFailed(
+        f"Your copy is out of date: the document is at version {current.version}. "
+        "Reload to see the latest shapes."
+    )
+    exc.extra = {"current_version": current.version}  # type: ignore[attr-defined]
+    raise exc
+
+
+@transaction.atomic
+def annotation_submit(*, user: AbstractBaseUser, item: Item) -> AnnotationDocument:
+    document = annotation_document_of(user=user, item=item)
+    if document.pk is None:
+        document = _document_create(user=user, item=item, shapes=[])
+    if document.status == DocumentStatus.ACCEPTED:
+        raise Conflict("This annotation was already accepted.")
+    if document.status != DocumentStatus.SUBMITTED:
+        now = timezone.now()
+        AnnotationDocument.objects.filter(pk=document.pk).update(
+            status=DocumentStatus.SUBMITTED,
+            submitted_at=now,
+            updated_at=now,
+            version=F("version") + 1,
+        )
+        document.refresh_from_db()
+        Revision.objects.create(
+            document=document,
+            version=document.version,
+            shapes=document.shapes,
+            status=document.status,
+            author=user,
+        )
+    _assignment_finish(user=user, item=item, state=AssignmentState.DONE)
+    activity_log(
+        user=user,
+        item=item,
+        verb=ActivityVerb.SUBMITTED,
+        data={"version": document.version, "shapes": len(document.shapes)},
+    )
+    return document
+
+
+@transaction.atomic
+def annotation_review(
+    *, reviewer: AbstractBaseUser, document: AnnotationDocument, decision: str, comment: str
+) -> AnnotationDocument:
+    status = {"accept": DocumentStatus.ACCEPTED, "reject": DocumentStatus.REJECTED}[decision]
+    updated = AnnotationDocument.objects.filter(
+        pk=document.pk, status=DocumentStatus.SUBMITTED
+    ).update(status=status, version=F("version") + 1, updated_at=timezone.now())
+    if not updated:
+        raise Conflict("Only submitted annotations can be reviewed.")
+    document.refresh_from_db()
+    Revision.objects.create(
+        document=document,
+        version=document.version,
+        shapes=document.shapes,
+        status=status,
+        author=reviewer,
+    )
+    activity_log(
+        user=reviewer,
+        item=document.item,
+        verb=ActivityVerb.REVIEWED,
+        data={"document": document.pk, "decision": decision, "comment": comment},
+    )
+    return document

@@ -1,0 +1,183 @@
+"""Validation of shape JSON against a project's label schema and the image size (pure Python).
+
+Errors come back keyed by shape position and field, e.g. {"3": {"points": ["..."]}}, so the
+client can point at the exact shape that was refused.
+"""
+
+import math
+import uuid
+from typing import Any
+
+MAX_SHAPES = 10_000
+MAX_POINTS = 20_000  # numbers in one shape's points
+SHAPE_FIELDS = {"id", "label", "kind", "points", "attributes", "occluded", "rotation", "rle"}
+
+
+class ShapesInvalid(ValueError):
+    def __init__(self, errors: dict[str, Any]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def validate_shapes(
+    shapes: Any, *, labels: list[dict[str, Any]], width: int, height: int
+) -> list[dict[str, Any]]:
+    if not isinstance(shapes, list):
+        raise ShapesInvalid({"shapes": ["Expected a list of shapes."]})
+    if len(shapes) > MAX_SHAPES:
+        raise ShapesInvalid({"shapes": [f"At most {MAX_SHAPES} shapes per document."]})
+    by_name = {label["name"]: label for label in labels}
+    errors: dict[str, Any] = {}
+    clean: list[dict[str, Any]] = []
+    seen_ids: set[str] = set()
+    for index, shape in enumerate(shapes):
+        shape_errors = _shape_errors(shape, by_name, width, height)
+        if not shape_errors:
+            if shape["id"] in seen_ids:
+                shape_errors = {"id": [f"Duplicate shape id {shape['id']}."]}
+            seen_ids.add(shape["id"])
+        if shape_errors:
+            errors[str(index)] = shape_errors
+        else:
+            clean.append(_normalised(shape))
+    if errors:
+        raise ShapesInvalid({"shapes": errors})
+    return clean
+
+
+def _normalised(shape: dict[str, Any]) -> dict[str, Any]:
+    out = {
+        "id": str(uuid.UUID(shape["id"])),
+        "label": shape["label"],
+        "kind": shape["kind"],
+        "points": [float(value) for value in shape.get("points") or []],
+        "attributes": shape.get("attributes") or {},
+        "occluded": bool(shape.get("occluded", False)),
+    }
+    if shape["kind"] == "box" and shape.get("rotation"):
+        out["rotation"] = float(shape["rotation"]) % 360.0
+    if shape["kind"] == "mask":
+        out["rle"] = shape["rle"]
+    return out
+
+
+def _shape_errors(
+    shape: Any, labels: dict[str, dict[str, Any]], width: int, height: int
+) -> dict[str, list[str]]:
+    if not isinstance(shape, dict):
+        return {"non_field_errors": ["Expected a shape object."]}
+    errors: dict[str, list[str]] = {}
+    unknown = set(shape) - SHAPE_FIELDS
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown fields: {', '.join(sorted(unknown))}."]
+    try:
+        uuid.UUID(str(shape.get("id")))
+    except ValueError:
+        errors["id"] = ["Expected a UUID."]
+    label = labels.get(shape.get("label"))  # type: ignore[arg-type]
+    kind = shape.get("kind")
+    if label is None:
+        errors["label"] = [f"Unknown label {shape.get('label')!r} for this project."]
+    elif kind != label["kind"]:
+        errors["kind"] = [f"Label {label['name']!r} takes {label['kind']} shapes, not {kind!r}."]
+    else:
+        point_errors = _points_errors(shape, label, width, height)
+        if point_errors:
+            errors["points"] = point_errors
+        attribute_errors = _attribute_errors(shape.get("attributes"), label)
+        if attribute_errors:
+            errors["attributes"] = attribute_errors
+    if not isinstance(shape.get("occluded", False), bool):
+        errors["occluded"] = ["Expected true or false."]
+    rotation = shape.get("rotation")
+    if rotation is not None and (kind != "box" or not _finite(rotation)):
+        errors["rotation"] = ["Only boxes rotate, by a finite number of degrees."]
+    return errors
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _points_errors(shape: dict, label: dict, width: int, height: int) -> list[str]:
+    kind, points = label["kind"], shape.get("points")
+    if kind == "tag":
+        return [] if points in (None, []) else ["Tags have no points."]
+    if not isinstance(points, list) or not all(_finite(value) for value in points):
+        return ["Expected a list of finite numbers."]
+    if len(points) > MAX_POINTS:
+        return [f"At most {MAX_POINTS} numbers per shape."]
+    stride = 3 if kind == "keypoints" else 2
+    expected = {
+        "box": lambda n: n == 4,
+        "polygon": lambda n: n >= 6 and n % 2 == 0,
+        "polyline": lambda n: n >= 4 and n % 2 == 0,
+        "keypoints": lambda n: n == 3 * len(label["keypoints"]),
+        "cuboid": lambda n: n == 16,
+        "mask": lambda n: n == 4,
+    }[kind]
+    if not expected(len(points)):
+        return [_count_message(kind, label)]
+    xs, ys = points[0::stride], points[1::stride]
+    if kind == "keypoints":
+        visibility = points[2::3]
+        if any(v not in (0, 1, 2) for v in visibility):
+            return ["Keypoint visibility must be 0 (absent), 1 (occluded) or 2 (visible)."]
+        xs = [x for x, v in zip(xs, visibility, strict=True) if v]
+        ys = [y for y, v in zip(ys, visibility, strict=True) if v]
+    if any(x < 0 or x > width for x in xs) or any(y < 0 or y > height for y in ys):
+        return [f"Points must lie inside the {width}x{height} image."]
+    if kind in ("box", "mask") and not (points[0] < points[2] and points[1] < points[3]):
+        return ["A box is [x1, y1, x2, y2] with x1 < x2 and y1 < y2."]
+    if kind == "mask":
+        return _rle_errors(shape.get("rle"), width, height)
+    return []
+
+
+def _count_message(kind: str, label: dict) -> str:
+    return {
+        "box": "A box is 4 numbers [x1, y1, x2, y2].",
+        "polygon": "A polygon needs at least 3 vertices [x, y, ...].",
+        "polyline": "A polyline needs at least 2 vertices [x, y, ...].",
+        "keypoints": f"Expected {len(label['keypoints'])} keypoints as [x, y, v, ...].",
+        "cuboid": "A cuboid is 8 vertices (16 numbers): front face, then back face.",
+        "mask": "A mask's points are its bbox [x1, y1, x2, y2].",
+    }[kind]
+
+
+def _rle_errors(rle: Any, width: int, height: int) -> list[str]:
+    if not isinstance(rle, dict) or rle.get("size") != [height, width]:
+        return [f"A mask needs rle {{size: [{height}, {width}], counts: [...]}}."]
+    counts = rle.get("counts")
+    if not isinstance(counts, list) or not all(isinstance(c, int) and c >= 0 for c in counts):
+        return ["rle.counts must be a list of non-negative integers."]
+    if sum(counts) != width * height:
+        return [f"rle.counts must add up to {width * height} pixels."]
+    return []
+
+
+def _attribute_errors(attributes: Any, label: dict) -> list[str]:
+    if attributes is None:
+        return []
+    if not isinstance(attributes, dict):
+        return ["Expected an object of attribute values."]
+    spec = {attribute["name"]: attribute for attribute in label["attributes"]}
+    errors = []
+    for name, value in attributes.items():
+        attribute = spec.get(name)
+        if attribute is None:
+            errors.append(f"{label['name']!r} has no attribute {name!r}.")
+        elif not _attribute_value_ok(attribute, value):
+            errors.append(f"Invalid value {value!r} for {attribute['type']} attribute {name!r}.")
+    return errors
+
+
+def _attribute_value_ok(attribute: dict, value: Any) -> bool:
+    kind = attribute["type"]
+    if kind == "select":
+        return value in attribute["values"]
+    if kind == "checkbox":
+        return isinstance(value, bool)
+    if kind == "number":
+        return _finite(value)
+    return isinstance(value, str) and len(value) <= 1000

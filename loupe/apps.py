@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LoupeConfig(AppConfig):
+    name = "loupe"
+    verbose_name = "Loupe"

@@ -1,0 +1,90 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from annotate import apis as annotate_apis
+from loupe import apis as loupe_apis
+from loupe import views
+from projects import apis as project_apis
+from quality import apis as quality_apis
+
+api_v1 = [
+    path("auth/token/", loupe_apis.TokenApi.as_view(), name="api-token"),
+    path("projects/", project_apis.ProjectListCreateApi.as_view(), name="api-projects"),
+    path("projects/<int:project_id>/", project_apis.ProjectDetailApi.as_view(), name="api-project"),
+    path(
+        "projects/<int:project_id>/members/",
+        project_apis.ProjectMembersApi.as_view(),
+        name="api-project-members",
+    ),
+    path(
+        "projects/<int:project_id>/members/<int:user_id>/",
+        project_apis.ProjectMemberDetailApi.as_view(),
+        name="api-project-member",
+    ),
+    path(
+        "projects/<int:project_id>/items/",
+        project_apis.ProjectItemsApi.as_view(),
+        name="api-project-items",
+    ),
+    path(
+        "projects/<int:project_id>/queue/next/",
+        annotate_apis.QueueNextApi.as_view(),
+        name="api-queue-next",
+    ),
+    path(
+        "projects/<int:project_id>/annotations/",
+        annotate_apis.ProjectAnnotationsApi.as_view(),
+        name="api-project-annotations",
+    ),
+    path("items/<int:item_id>/", project_apis.ItemDetailApi.as_view(), name="api-item"),
+    path("items/<int:item_id>/image/", project_apis.ItemImageApi.as_view(), name="api-item-image"),
+    path(
+        "items/<int:item_id>/thumbnail/",
+        project_apis.ItemThumbnailApi.as_view(),
+        name="api-item-thumbnail",
+    ),
+    path(
+        "items/<int:item_id>/annotation/",
+        annotate_apis.ItemAnnotationApi.as_view(),
+        name="api-item-annotation",
+    ),
+    path(
+        "items/<int:item_id>/annotation/submit/",
+        annotate_apis.ItemAnnotationSubmitApi.as_view(),
+        name="api-item-annotation-submit",
+    ),
+    path("items/<int:item_id>/gold/", quality_apis.ItemGoldApi.as_view(), name="api-item-gold"),
+    path("items/<int:item_id>/skip/", annotate_apis.ItemSkipApi.as_view(), name="api-item-skip"),
+    path(
+        "annotations/<int:document_id>/",
+        annotate_apis.AnnotationDetailApi.as_view(),
+        name="api-annotation",
+    ),
+    path(
+        "annotations/<int:document_id>/revisions/",
+        annotate_apis.AnnotationRevisionsApi.as_view(),
+        name="api-annotation-revisions",
+    ),
+    path(
+        "annotations/<int:document_id>/review/",
+        annotate_apis.AnnotationReviewApi.as_view(),
+        name="api-annotation-review",
+    ),
+    path("ping/", views.PingApi.as_view(), name="api-ping"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("projects/new/", views.project_new, name="project-new"),
+    path("projects/<int:project_id>/", views.project_page, name="project"),
+    path("projects/<int:project_id>/label/", views.label_page, name="label"),
+    path("items/<int:item_id>/label/", views.label_item_page, name="label-item"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

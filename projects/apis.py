@@ -1,0 +1,242 @@
+"""Projects, members and items (v1): each view validates, calls a service, serializes."""
+
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from projects import services
+from projects.access import item_for, project_for
+from projects.models import ItemRole, Role
+from projects.schema import SchemaError
+from projects.selectors import items_visible_to, project_members, projects_visible_to
+from storage.serving import asset_image_response, asset_thumbnail_response
+from storage.validation import UploadRejected
+
+
+class LabelSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    color = serializers.CharField(required=False)
+    kind = serializers.CharField(required=False)
+    attributes = serializers.ListField(child=serializers.DictField(), required=False)
+    keypoints = serializers.ListField(child=serializers.CharField(), required=False)
+    skeleton = serializers.ListField(child=serializers.ListField(), required=False)
+
+
+class ProjectOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    guidelines = serializers.CharField()
+    labels = LabelSerializer(many=True)
+    overlap = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    item_count = serializers.IntegerField(required=False)
+    my_role = serializers.SerializerMethodField()
+
+    def get_my_role(self, project) -> str | None:  # noqa: ANN001
+        roles = self.context.get("roles", {})
+        return roles.get(project.pk)
+
+
+def _schema_errors(exc: SchemaError) -> ValidationError:
+    return ValidationError(exc.errors)
+
+
+class ProjectListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        description = serializers.CharField(required=False, allow_blank=True, default="")
+        guidelines = serializers.CharField(required=False, allow_blank=True, default="")
+        labels = serializers.JSONField(default=list)
+        overlap = serializers.IntegerField(min_value=1, max_value=50, default=1)
+
+    @extend_schema(responses=ProjectOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        projects = projects_visible_to(user=request.user)
+        roles = dict(request.user.memberships.values_list("project_id", "role"))
+        paginator = self.pagination_class() if self.pagination_class else None
+        page = paginator.paginate_queryset(projects, request, view=self)
+        data = ProjectOutputSerializer(page, many=True, context={"roles": roles}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(request=InputSerializer, responses={201: ProjectOutputSerializer})
+    def post(self, request: Request) -> Response:
+        if not request.user.has_perm("projects.add_project"):
+            raise PermissionDenied("Your account may not create projects; ask an administrator.")
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            project = services.project_create(creator=request.user, **payload.validated_data)
+        except SchemaError as exc:
+            raise _schema_errors(exc) from exc
+        data = ProjectOutputSerializer(project, context={"roles": {project.pk: Role.MANAGER}}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False)
+        description = serializers.CharField(required=False, allow_blank=True)
+        guidelines = serializers.CharField(required=False, allow_blank=True)
+        labels = serializers.JSONField(required=False)
+        overlap = serializers.IntegerField(min_value=1, max_value=50, required=False)
+
+    @extend_schema(responses=ProjectOutputSerializer)
+    def get(self, request: Request, project_id: int) -> Response:
+        project, role = project_for(request, project_id, needed=Role.ANNOTATOR)
+        return Response(
+            ProjectOutputSerializer(project, context={"roles": {project.pk: role}}).data
+        )
+
+    @extend_schema(request=InputSerializer, responses=ProjectOutputSerializer)
+    def patch(self, request: Request, project_id: int) -> Response:
+        project, role = project_for(request, project_id, needed=Role.MANAGER)
+        payload = self.InputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        try:
+            project = services.project_update(project=project, **payload.validated_data)
+        except SchemaError as exc:
+            raise _schema_errors(exc) from exc
+        return Response(
+            ProjectOutputSerializer(project, context={"roles": {project.pk: role}}).data
+        )
+
+
+class MemberOutputSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    role = serializers.CharField()
+
+
+class ProjectMembersApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        role = serializers.ChoiceField(choices=Role.choices)
+
+    @extend_schema(responses=MemberOutputSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project, _ = project_for(request, project_id, needed=Role.REVIEWER)
+        members = project_members(project=project)
+        return Response(MemberOutputSerializer(members, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: MemberOutputSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project, _ = project_for(request, project_id, needed=Role.MANAGER)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        membership = services.member_set(project=project, **payload.validated_data)
+        return Response(MemberOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectMemberDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: int, user_id: int) -> Response:
+        project, _ = project_for(request, project_id, needed=Role.MANAGER)
+        if user_id == request.user.pk:
+            raise ValidationError({"user_id": ["You cannot remove yourself from a project."]})
+        services.member_remove(project=project, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AssetOutputSerializer(serializers.Serializer):
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField()
+    mime = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class ItemOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    name = serializers.CharField()
+    role = serializers.CharField()
+    split = serializers.CharField()
+    metadata = serializers.JSONField()
+    asset = AssetOutputSerializer()
+    image_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_image_url(self, item) -> str:  # noqa: ANN001
+        return f"/api/v1/items/{item.pk}/image/"
+
+    def get_thumbnail_url(self, item) -> str:  # noqa: ANN001
+        return f"/api/v1/items/{item.pk}/thumbnail/"
+
+
+class ProjectItemsApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        file = serializers.ListField(child=serializers.FileField(), required=False)
+        archive = serializers.FileField(required=False)
+        role = serializers.ChoiceField(choices=ItemRole.choices, default=ItemRole.TASK)
+        split = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+
+    @extend_schema(responses=ItemOutputSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project_for(request, project_id, needed=Role.ANNOTATOR)
+        items = items_visible_to(user=request.user, project_id=project_id).order_by("id")
+        role = request.query_params.get("role")
+        if role:
+            items = items.filter(role=role)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(items, request, view=self)
+        return paginator.get_paginated_response(ItemOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ItemOutputSerializer(many=True)})
+    def post(self, request: Request, project_id: int) -> Response:
+        project, _ = project_for(request, project_id, needed=Role.MANAGER)
+        payload = self.InputSerializer(
+            data={
+                "file": request.FILES.getlist("file"),
+                "archive": request.FILES.get("archive"),
+                "role": request.data.get("role", ItemRole.TASK),
+                "split": request.data.get("split", ""),
+            }
+        )
+        payload.is_valid(raise_exception=True)
+        files = [(upload.name, upload) for upload in payload.validated_data.get("file") or []]
+        archive = payload.validated_data.get("archive")
+        if not files and archive is None:
+            raise ValidationError(
+                {"file": ["Send one or more images as `file`, or a zip as `archive`."]}
+            )
+        try:
+            images = services.validate_uploads(
+                [*files, *(services.zip_members(archive) if archive is not None else [])]
+            )
+        except UploadRejected as exc:
+            raise ValidationError({"file": [str(exc)]}) from exc
+        items = services.items_create(
+            project=project,
+            images=images,
+            role=payload.validated_data["role"],
+            split=payload.validated_data["split"],
+        )
+        return Response(ItemOutputSerializer(items, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class ItemDetailApi(APIView):
+    @extend_schema(responses=ItemOutputSerializer)
+    def get(self, request: Request, item_id: int) -> Response:
+        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
+        return Response(ItemOutputSerializer(item).data)
+
+
+class ItemImageApi(APIView):
+    @extend_schema(responses={(200, "image/*"): bytes})
+    def get(self, request: Request, item_id: int) -> HttpResponse:
+        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
+        return asset_image_response(request, asset=item.asset)
+
+
+class ItemThumbnailApi(APIView):
+    @extend_schema(responses={(200, "image/webp"): bytes})
+    def get(self, request: Request, item_id: int) -> HttpResponse:
+        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
+        return asset_thumbnail_response(request, asset=item.asset)
