@@ -196,8 +196,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 THUMBNAIL_SIZE = 256
 
 # --- celery --------------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# No broker means tasks run in-process; the memory transport only keeps Celery from looking for one.
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
