@@ -1,0 +1,238 @@
+// @ts-check
+/**
+ * The manager pages' only network module: every request to the v1 API goes through here.
+ *
+ * Requests ride on the session cookie; unsafe methods carry the CSRF token Django set in the
+ * `csrftoken` cookie (every page renders a form with {% csrf_token %}, so the cookie exists).
+ */
+
+const API_ROOT = "/api/v1/";
+
+/**
+ * @typedef {{name: string, type: string, values: string[], default: unknown}} Attribute
+ * @typedef {{name: string, color: string, kind: string, attributes: Attribute[],
+ *   keypoints: string[], skeleton: number[][]}} LabelClass
+ * @typedef {{id: number, name: string, description: string, guidelines: string,
+ *   labels: LabelClass[], overlap: number, item_count?: number, my_role: string | null}} Project
+ * @typedef {{name?: string, description?: string, guidelines?: string, overlap?: number,
+ *   labels?: LabelClass[]}} ProjectFields
+ * @typedef {{sha256: string, width: number, height: number, size: number, mime: string}} Asset
+ * @typedef {{id: number, name: string, role: string, split: string, asset: Asset,
+ *   thumbnail_url: string, image_url: string}} Item
+ * @typedef {{user_id: number, username: string, role: string}} Member
+ * @typedef {{id: number, item: number, annotator: string, kind: string, status: string,
+ *   version: number, shapes: unknown[], updated_at: string | null,
+ *   submitted_at: string | null}} AnnotationDocument
+ */
+
+/**
+ * @template T
+ * @typedef {{count: number, next: string | null, previous: string | null, results: T[]}} Page
+ */
+
+/** An API refusal: `detail` is the server's one-line message, `errors` its field errors. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} detail
+   * @param {Record<string, unknown>} [errors]
+   */
+  constructor(status, detail, errors = {}) {
+    super(detail);
+    this.name = "ApiError";
+    this.status = status;
+    this.detail = detail;
+    this.errors = errors;
+  }
+
+  /**
+   * The first message about one of `fields`, without the "field: " prefix that `detail`
+   * carries; `detail` when the server said nothing about them.
+   * @param {...string} fields
+   * @returns {string}
+   */
+  messageFor(...fields) {
+    for (const field of fields) {
+      const message = [this.errors[field]].flat().find((item) => typeof item === "string");
+      if (typeof message === "string") return message;
+    }
+    return this.detail;
+  }
+}
+
+/** @returns {string} */
+export function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === "csrftoken") return decodeURIComponent(value.join("="));
+  }
+  // The logout form's hidden field holds the same token when the cookie is unreadable.
+  const field = /** @type {HTMLInputElement | null} */ (
+    document.querySelector("input[name=csrfmiddlewaretoken]")
+  );
+  return field ? field.value : "";
+}
+
+/**
+ * Turn a failed response's body into an ApiError with the most useful message available.
+ * @param {number} status
+ * @param {string} text
+ * @returns {ApiError}
+ */
+function errorFrom(status, text) {
+  /** @type {any} */
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (body && typeof body === "object" && typeof body.detail === "string") {
+    return new ApiError(status, body.detail, body.errors || {});
+  }
+  const fallback = {
+    403: "You do not have permission to do that.",
+    404: "Not found.",
+    413: "The upload is larger than the server accepts.",
+    429: "Too many requests; wait a moment and try again.",
+  }[status];
+  return new ApiError(status, fallback || `The server answered ${status}; try again.`);
+}
+
+/**
+ * @param {string} method
+ * @param {string} path  relative to /api/v1/, or absolute when it starts with "/"
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+async function request(method, path, body) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: "application/json" };
+  if (method !== "GET" && method !== "HEAD") headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path.startsWith("/") ? path : API_ROOT + path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "Could not reach the server; check your connection.");
+  }
+  const text = await response.text();
+  if (!response.ok) throw errorFrom(response.status, text);
+  return text ? JSON.parse(text) : null;
+}
+
+/**
+ * @param {Record<string, string | number | undefined>} params
+ * @returns {string}
+ */
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+/** @param {ProjectFields} fields @returns {Promise<Project>} */
+export function projectCreate(fields) {
+  return request("POST", "projects/", fields);
+}
+
+/** @param {number} projectId @returns {Promise<Project>} */
+export function projectGet(projectId) {
+  return request("GET", `projects/${projectId}/`);
+}
+
+/** @param {number} projectId @param {ProjectFields} fields @returns {Promise<Project>} */
+export function projectUpdate(projectId, fields) {
+  return request("PATCH", `projects/${projectId}/`, fields);
+}
+
+/**
+ * @param {number} projectId
+ * @param {{page?: number, role?: string, pageSize?: number}} [options]
+ * @returns {Promise<Page<Item>>}
+ */
+export function itemsList(projectId, { page = 1, role = "", pageSize } = {}) {
+  const search = query({ page, role, page_size: pageSize });
+  return request("GET", `projects/${projectId}/items/${search}`);
+}
+
+/** @param {number} projectId @returns {Promise<Member[]>} */
+export function membersList(projectId) {
+  return request("GET", `projects/${projectId}/members/`);
+}
+
+/** @param {number} projectId @param {string} username @param {string} role */
+export function memberSet(projectId, username, role) {
+  return /** @type {Promise<Member>} */ (
+    request("POST", `projects/${projectId}/members/`, { username, role })
+  );
+}
+
+/** @param {number} projectId @param {number} userId @returns {Promise<null>} */
+export function memberRemove(projectId, userId) {
+  return request("DELETE", `projects/${projectId}/members/${userId}/`);
+}
+
+/**
+ * @param {number} projectId
+ * @param {{status?: string, page?: number, pageSize?: number}} [options]
+ * @returns {Promise<Page<AnnotationDocument>>}
+ */
+export function annotationsList(projectId, { status = "", page = 1, pageSize } = {}) {
+  return request(
+    "GET",
+    `projects/${projectId}/annotations/${query({ status, page, page_size: pageSize })}`,
+  );
+}
+
+/**
+ * Send one batch of images (multipart field `file`, repeated) or one zip (field `archive`).
+ * XMLHttpRequest rather than fetch: only it reports upload progress.
+ *
+ * @param {number} projectId
+ * @param {{files?: File[], archive?: File, role?: string}} batch
+ * @param {(sent: number, total: number) => void} [onProgress]
+ * @returns {Promise<Item[]>}
+ */
+export function itemsUpload(projectId, { files = [], archive, role = "task" }, onProgress) {
+  const form = new FormData();
+  for (const file of files) form.append("file", file, file.name);
+  if (archive) form.append("archive", archive, archive.name);
+  form.append("role", role);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `${API_ROOT}projects/${projectId}/items/`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.withCredentials = true;
+    if (onProgress) {
+      xhr.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) onProgress(event.loaded, event.total);
+      });
+    }
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve(JSON.parse(xhr.responseText));
+        } catch {
+          reject(new ApiError(xhr.status, "The server's answer was not readable."));
+        }
+      } else {
+        reject(errorFrom(xhr.status, xhr.responseText));
+      }
+    });
+    xhr.addEventListener("error", () =>
+      reject(new ApiError(0, "The upload was interrupted; check your connection and retry.")),
+    );
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "The upload was cancelled.")));
+    xhr.send(form);
+  });
+}

@@ -1,0 +1,99 @@
+// @ts-check
+/** The items grid: thumbnails linking to the labeling page, a role filter and pages. */
+
+import { itemsList } from "./api.js";
+import { $, errorText, h, plural, replace, say } from "./dom.js";
+
+/** @typedef {import("./api.js").Item} Item */
+
+const PAGE_SIZE = 48; // a multiple of the grid's common column counts (4, 6, 8)
+
+/** @param {Item} item */
+function tile(item) {
+  const { width, height } = item.asset;
+  return h(
+    "a",
+    {
+      class: "tile",
+      href: `/items/${item.id}/label/`,
+      testid: "item-tile",
+      "data-item-id": item.id,
+      title: item.name,
+    },
+    h(
+      "span",
+      { class: "thumb" },
+      h("img", { src: item.thumbnail_url, loading: "lazy", alt: item.name, decoding: "async" }),
+    ),
+    h(
+      "span",
+      { class: "tile-body" },
+      h("span", { class: "tile-name" }, item.name || `Item ${item.id}`),
+      h(
+        "span",
+        { class: "tile-meta" },
+        `${width}×${height}`,
+        item.role !== "task" ? h("span", { class: `badge badge-${item.role}` }, item.role) : null,
+      ),
+    ),
+  );
+}
+
+/**
+ * @param {{projectId: number, root: HTMLElement, canUpload: boolean}} options
+ * @returns {{load: (page?: number) => Promise<{count: number, role: string} | null>}}
+ */
+export function itemsGrid({ projectId, root, canUpload }) {
+  const grid = $("[data-testid=item-grid]", root);
+  const count = $("[data-testid=items-count]", root);
+  const empty = $("[data-testid=items-empty]", root);
+  const errorBox = $("[data-testid=items-error]", root);
+  const pager = $("[data-testid=items-pager]", root);
+  const pagerText = $(".pager-text", pager);
+  const previous = /** @type {HTMLButtonElement} */ ($("[data-pager=previous]", pager));
+  const next = /** @type {HTMLButtonElement} */ ($("[data-pager=next]", pager));
+  const roleFilter = /** @type {HTMLSelectElement} */ ($("[data-testid=items-role]", root));
+  let current = 1;
+  let loading = 0;
+
+  /** @param {number} [page] */
+  const load = async (page = current) => {
+    const ticket = (loading += 1);
+    grid.setAttribute("aria-busy", "true");
+    try {
+      const data = await itemsList(projectId, {
+        page,
+        role: roleFilter.value,
+        pageSize: PAGE_SIZE,
+      });
+      if (ticket !== loading) return null; // a later request superseded this one
+      const pages = Math.max(1, Math.ceil(data.count / PAGE_SIZE));
+      current = Math.min(page, pages);
+      say(errorBox, "");
+      count.textContent = `${data.count}`;
+      replace(grid, data.results.map(tile));
+      const filtered = roleFilter.value ? ` with role ${roleFilter.value}` : "";
+      say(
+        empty,
+        data.count
+          ? ""
+          : `No items${filtered} yet.${canUpload && !filtered ? " Add images above." : ""}`,
+      );
+      pager.hidden = pages <= 1;
+      pagerText.textContent = `Page ${current} of ${pages} · ${plural(data.count, "item")}`;
+      previous.disabled = !data.previous;
+      next.disabled = !data.next;
+      return { count: data.count, role: roleFilter.value };
+    } catch (error) {
+      if (ticket === loading) say(errorBox, `Could not load items: ${errorText(error)}`, "error");
+      return null;
+    } finally {
+      if (ticket === loading) grid.removeAttribute("aria-busy");
+    }
+  };
+
+  previous.addEventListener("click", () => load(current - 1));
+  next.addEventListener("click", () => load(current + 1));
+  roleFilter.addEventListener("change", () => load(1));
+  return { load };
+}
