@@ -1,0 +1,176 @@
+// @ts-check
+/**
+ * The studio's only network module: JSON calls to /api/v1/ with the session cookie, the CSRF
+ * header on unsafe methods, If-Match on saves, and one error type for everything that fails.
+ */
+
+/**
+ * @typedef {{sha256: string, size: number, mime: string, width: number, height: number}} Asset
+ * @typedef {{id: number, project: number, name: string, role: string, split: string,
+ *   metadata: object, asset: Asset, image_url: string, thumbnail_url: string}} Item
+ * @typedef {{id: number|null, item: number, annotator: string, kind: string,
+ *   status: 'draft'|'submitted'|'accepted'|'rejected', version: number,
+ *   shapes: import('./state.js').Shape[]}} AnnotationDoc
+ */
+
+const SAVE_TIMEOUT_MS = 15000;
+
+/** A request that reached the server and was refused (HTTP status >= 400). */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {any} body the parsed JSON error ({detail, errors, ...}) or null
+   */
+  constructor(status, body) {
+    super((body && typeof body.detail === 'string' && body.detail) || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+/** The request never got an answer (offline, DNS, timeout, server down behind a proxy). */
+export class NetworkError extends Error {
+  /** @param {unknown} cause */
+  constructor(cause) {
+    super('The server could not be reached.');
+    this.name = 'NetworkError';
+    this.cause = cause;
+  }
+}
+
+/** @returns {string} */
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  if (match) return decodeURIComponent(match[1]);
+  // The cookie may be HttpOnly on some deployments; every page with a form carries the token.
+  const input = /** @type {HTMLInputElement|null} */ (
+    document.querySelector('input[name="csrfmiddlewaretoken"]')
+  );
+  return input ? input.value : '';
+}
+
+/**
+ * @param {Response} response
+ * @returns {number|null} the version carried by the ETag header ("N" or W/"N")
+ */
+function etagVersion(response) {
+  const etag = response.headers.get('ETag');
+  const match = etag && etag.match(/(\d+)/);
+  return match ? Number(match[1]) : null;
+}
+
+export class Api {
+  /** @param {string} root e.g. "/api/v1/" */
+  constructor(root) {
+    this.root = root.endsWith('/') ? root : `${root}/`;
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path relative to the API root
+   * @param {{body?: any, headers?: Record<string,string>, timeout?: number}} [options]
+   * @returns {Promise<Response>}
+   */
+  async request(method, path, options = {}) {
+    /** @type {Record<string,string>} */
+    const headers = { Accept: 'application/json', ...(options.headers || {}) };
+    if (method !== 'GET' && method !== 'HEAD') headers['X-CSRFToken'] = csrfToken();
+    /** @type {RequestInit} */
+    const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(options.body);
+    }
+    if (options.timeout) init.signal = AbortSignal.timeout(options.timeout);
+    let response;
+    try {
+      response = await fetch(this.root + path, init);
+    } catch (error) {
+      throw new NetworkError(error);
+    }
+    if (response.status >= 500 && response.status !== 501) {
+      // A proxy or a restarting server: worth retrying like a dropped connection.
+      throw new NetworkError(new Error(`HTTP ${response.status}`));
+    }
+    if (!response.ok) {
+      let body = null;
+      try {
+        body = await response.json();
+      } catch {
+        body = null;
+      }
+      throw new ApiError(response.status, body);
+    }
+    return response;
+  }
+
+  /**
+   * The caller's next item, or null when the queue is empty.
+   * @param {number} projectId
+   * @returns {Promise<Item|null>}
+   */
+  async queueNext(projectId) {
+    const response = await this.request('POST', `projects/${projectId}/queue/next/`);
+    return response.status === 204 ? null : response.json();
+  }
+
+  /** @param {number} itemId @returns {Promise<Item>} */
+  async item(itemId) {
+    return (await this.request('GET', `items/${itemId}/`)).json();
+  }
+
+  /**
+   * @param {number} itemId
+   * @returns {Promise<{doc: AnnotationDoc, version: number}>}
+   */
+  async annotation(itemId) {
+    const response = await this.request('GET', `items/${itemId}/annotation/`);
+    const doc = await response.json();
+    return { doc, version: etagVersion(response) ?? doc.version };
+  }
+
+  /**
+   * Writes the whole shapes list if the server still holds `version`.
+   * @param {number} itemId
+   * @param {import('./state.js').Shape[]} shapes
+   * @param {number} version
+   * @returns {Promise<{doc: AnnotationDoc, version: number}>}
+   */
+  async saveAnnotation(itemId, shapes, version) {
+    const response = await this.request('PUT', `items/${itemId}/annotation/`, {
+      body: { shapes },
+      headers: { 'If-Match': `"${version}"` },
+      timeout: SAVE_TIMEOUT_MS,
+    });
+    const doc = await response.json();
+    return { doc, version: etagVersion(response) ?? doc.version };
+  }
+
+  /** @param {number} itemId @returns {Promise<AnnotationDoc>} */
+  async submit(itemId) {
+    return (await this.request('POST', `items/${itemId}/annotation/submit/`)).json();
+  }
+
+  /** @param {number} itemId @returns {Promise<void>} */
+  async skip(itemId) {
+    await this.request('POST', `items/${itemId}/skip/`);
+  }
+
+  /**
+   * Loads and decodes the item's image.
+   * @param {Item} item
+   * @returns {Promise<HTMLImageElement>}
+   */
+  async image(item) {
+    const image = new Image();
+    image.decoding = 'async';
+    image.src = item.image_url || `${this.root}items/${item.id}/image/`;
+    try {
+      await image.decode();
+    } catch (error) {
+      throw new NetworkError(error);
+    }
+    return image;
+  }
+}

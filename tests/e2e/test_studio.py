@@ -1,0 +1,333 @@
+"""The labeling studio in a real browser: drawing, editing, autosave, conflicts, offline, queue."""
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from annotate.models import AnnotationDocument, Assignment, Revision
+from projects.models import Item, Project
+from tests.factories import box, items_add
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+IMAGE_SIZE = (320, 240)
+SAVED = "Saved"
+OFFLINE = "Offline — changes kept locally"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def open_studio(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+
+
+def studio_state(page: Page) -> dict[str, Any]:
+    return page.evaluate("() => window.loupe.state()")
+
+
+def to_screen(page: Page, x: float, y: float) -> tuple[float, float]:
+    point = page.evaluate("([x, y]) => window.loupe.imageToScreen(x, y)", [x, y])
+    return point["x"], point["y"]
+
+
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Press at `start`, move to `end` and release, both in image pixels."""
+    page.mouse.move(*to_screen(page, *start))
+    page.mouse.down()
+    page.mouse.move(*to_screen(page, *end), steps=5)
+    page.mouse.up()
+
+
+def click_image(page: Page, x: float, y: float) -> None:
+    page.mouse.click(*to_screen(page, x, y))
+
+
+def wait_saved(page: Page) -> None:
+    expect(page.get_by_test_id("save-status")).to_have_text(SAVED)
+
+
+def document_of(item: Item, username: str = "bob_annotator") -> AnnotationDocument:
+    return AnnotationDocument.objects.get(item=item, annotator__username=username, kind="annotator")
+
+
+def assert_points_near(points: list[float], expected: tuple[float, ...], tolerance=2.0) -> None:
+    assert len(points) == len(expected)
+    for got, want in zip(points, expected, strict=True):
+        assert abs(got - want) <= tolerance, f"{points} is not within {tolerance}px of {expected}"
+
+
+def assert_page_matches_document(page: Page, document: AnnotationDocument) -> None:
+    """What the page shows is exactly what the server stored, at the same version."""
+    state = studio_state(page)
+    assert state["shapes"] == document.shapes
+    assert state["version"] == document.version
+    expect(page.get_by_test_id("doc-version")).to_have_text(str(document.version))
+    revisions = Revision.objects.filter(document=document).order_by("version")
+    assert list(revisions.values_list("version", flat=True)) == list(range(1, document.version + 1))
+
+
+def row_labels(page: Page) -> list[str | None]:
+    rows = page.get_by_test_id("shape-row")
+    return [row.get_attribute("data-label") for row in rows.all()]
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+
+def test_annotator_draws_two_boxes_reclasses_one_and_finds_both_after_reload(
+    page: Page, live_server, login, project: Project, console_errors: list[str]
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/projects/{project.pk}/label/")
+    expect(page.get_by_test_id("item-name")).to_have_text(item.name)
+
+    page.keyboard.press("b")
+    drag(page, (20, 30), (120, 110))
+    drag(page, (150, 60), (300, 200))
+    expect(page.get_by_test_id("shape-row")).to_have_count(2)
+    assert row_labels(page) == ["car", "car"]
+
+    page.get_by_test_id("tool-select").click()
+    click_image(page, 70, 70)
+    first = studio_state(page)["shapes"][0]
+    assert studio_state(page)["selectedId"] == first["id"]
+    page.keyboard.press("2")
+    expect(page.get_by_test_id("shape-row").first).to_have_attribute("data-label", "person")
+    wait_saved(page)
+
+    document = document_of(item)
+    assert [shape["label"] for shape in document.shapes] == ["person", "car"]
+    assert [shape["kind"] for shape in document.shapes] == ["box", "box"]
+    assert_points_near(document.shapes[0]["points"], (20, 30, 120, 110))
+    assert_points_near(document.shapes[1]["points"], (150, 60, 300, 200))
+    assert document.shapes[0]["id"] == first["id"]
+    assert document.status == "draft"
+    assert_page_matches_document(page, document)
+
+    page.reload()
+    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+    expect(page.get_by_test_id("shape-row")).to_have_count(2)
+    assert row_labels(page) == ["person", "car"]
+    wait_saved(page)
+    document.refresh_from_db()
+    assert len(document.shapes) == 2
+    assert_page_matches_document(page, document)
+    assert console_errors == []
+
+
+def test_move_resize_delete_and_undo_reach_the_server(
+    page: Page, live_server, login, project: Project, api, annotator
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    car, person = box("car", (20, 20, 100, 80)), box("person", (150, 100, 250, 200))
+    saved = api(annotator).put(
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"shapes": [car, person]},
+        format="json",
+        HTTP_IF_MATCH='"0"',
+    )
+    assert saved.status_code == 201
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
+    expect(page.get_by_test_id("shape-row")).to_have_count(2)
+
+    page.keyboard.press("v")
+    drag(page, (60, 50), (80, 70))  # move the car box by (+20, +20)
+    assert studio_state(page)["selectedId"] == car["id"]
+    drag(page, (120, 100), (140, 130))  # its bottom-right handle
+    car_points = studio_state(page)["shapes"][0]["points"]
+    assert_points_near(car_points, (40, 40, 140, 130), tolerance=1)
+
+    page.locator(f'[data-testid="shape-row"][data-shape-id="{person["id"]}"]').click()
+    page.keyboard.press("Delete")
+    expect(page.get_by_test_id("shape-row")).to_have_count(1)
+    page.keyboard.press("Control+z")
+    expect(page.get_by_test_id("shape-row")).to_have_count(2)
+    page.keyboard.press("Control+Shift+z")
+    expect(page.get_by_test_id("shape-row")).to_have_count(1)
+    page.keyboard.press("Control+z")
+    expect(page.get_by_test_id("shape-row")).to_have_count(2)
+    wait_saved(page)
+
+    document = document_of(item)
+    assert [shape["id"] for shape in document.shapes] == [car["id"], person["id"]]
+    assert document.shapes[0]["points"] == car_points
+    assert_points_near(document.shapes[0]["points"], (40, 40, 140, 130))
+    assert document.shapes[1]["points"] == [150, 100, 250, 200]
+    assert document.shapes[1]["label"] == "person"
+    assert document.version >= 2
+    assert_page_matches_document(page, document)
+
+
+def test_a_stale_tab_gets_the_conflict_banner_and_reload_shows_the_saved_shapes(
+    page: Page, live_server, login, project: Project
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    url = f"{live_server.url}/items/{item.pk}/label/"
+    open_studio(page, url)
+    tab_b = page.context.new_page()
+    open_studio(tab_b, url)
+
+    page.bring_to_front()  # a background tab's timers are throttled to once a second
+    page.keyboard.press("b")
+    drag(page, (10, 10), (60, 60))
+    wait_saved(page)
+    saved_by_a = document_of(item)
+    assert saved_by_a.version == 1
+
+    tab_b.bring_to_front()
+    tab_b.keyboard.press("b")
+    drag(tab_b, (100, 100), (200, 180))
+    expect(tab_b.get_by_test_id("conflict-banner")).to_be_visible()
+    expect(tab_b.get_by_test_id("save-status")).to_have_text("Conflict")
+    unchanged = document_of(item)
+    assert unchanged.version == 1
+    assert unchanged.shapes == saved_by_a.shapes
+
+    tab_b.get_by_test_id("conflict-reload").click()
+    expect(tab_b.get_by_test_id("conflict-banner")).to_be_hidden()
+    expect(tab_b.get_by_test_id("shape-row")).to_have_count(1)
+    expect(tab_b.get_by_test_id("shape-row")).to_have_attribute(
+        "data-shape-id", saved_by_a.shapes[0]["id"]
+    )
+    wait_saved(tab_b)
+    assert_page_matches_document(tab_b, unchanged)
+
+    # The reloaded tab is current again: its next edit saves on top of A's.
+    drag(tab_b, (100, 100), (200, 180))
+    wait_saved(tab_b)
+    document = document_of(item)
+    assert document.version == 2
+    assert document.shapes[0] == saved_by_a.shapes[0]
+    assert_points_near(document.shapes[1]["points"], (100, 100, 200, 180))
+
+
+def test_unsent_changes_survive_a_dropped_connection(
+    page: Page, live_server, login, project: Project
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    url = f"{live_server.url}/projects/{project.pk}/label/"
+    open_studio(page, url)
+    context = page.context
+
+    context.set_offline(True)
+    page.keyboard.press("b")
+    drag(page, (30, 30), (90, 90))
+    expect(page.get_by_test_id("save-status")).to_have_text(OFFLINE)
+    assert not AnnotationDocument.objects.filter(item=item).exists()
+    kept = page.evaluate("() => Object.keys(localStorage)")
+    assert kept == [f"loupe:unsaved:bob_annotator:{item.pk}"]
+
+    # Back online, the retry sends what was kept.
+    context.set_offline(False)
+    wait_saved(page)
+    document = document_of(item)
+    assert len(document.shapes) == 1
+    assert_points_near(document.shapes[0]["points"], (30, 30, 90, 90))
+    assert page.evaluate("() => Object.keys(localStorage)") == []
+
+    # Offline again, and the tab goes away before the connection comes back.
+    context.set_offline(True)
+    drag(page, (150, 120), (250, 200))
+    expect(page.get_by_test_id("save-status")).to_have_text(OFFLINE)
+    drawn_offline = studio_state(page)["shapes"]
+    page.close()
+    assert len(document_of(item).shapes) == 1
+
+    context.set_offline(False)
+    reopened = context.new_page()
+    open_studio(reopened, url)
+    expect(reopened.get_by_test_id("shape-row")).to_have_count(2)
+    wait_saved(reopened)
+    document = document_of(item)
+    assert document.shapes == drawn_offline
+    assert_points_near(document.shapes[1]["points"], (150, 120, 250, 200))
+    assert_page_matches_document(reopened, document)
+    assert reopened.evaluate("() => Object.keys(localStorage)") == []
+
+
+def test_queue_submit_skip_and_tags_until_all_done(
+    page: Page, live_server, login, project: Project, annotator
+):
+    first, second, third = items_add(project, 3, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/projects/{project.pk}/label/")
+    name = page.get_by_test_id("item-name")
+    expect(name).to_have_text(first.name)
+
+    night = page.locator('[data-testid="tag-toggle"][data-label="night"]')
+    night.check()
+    wait_saved(page)
+    tagged = document_of(first)
+    assert len(tagged.shapes) == 1
+    tag = tagged.shapes[0]
+    assert tag == {
+        "id": tag["id"],
+        "label": "night",
+        "kind": "tag",
+        "points": [],
+        "attributes": {},
+        "occluded": False,
+    }
+    expect(page.locator('[data-testid="shape-row"][data-label="night"]')).to_have_count(1)
+    page.get_by_test_id("submit-button").click()
+    expect(name).to_have_text(second.name)
+    expect(night).not_to_be_checked()
+    submitted = document_of(first)
+    assert submitted.status == "submitted"
+    assert submitted.shapes == [tag]
+
+    page.keyboard.press("s")
+    expect(name).to_have_text(third.name)
+    assert Assignment.objects.get(item=second, user=annotator).state == "skipped"
+    assert not AnnotationDocument.objects.filter(item=second).exists()
+
+    page.keyboard.press("b")
+    drag(page, (40, 40), (160, 120))
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("queue-empty")).to_be_visible()
+    expect(page.get_by_test_id("queue-empty")).to_contain_text("All done")
+    last = document_of(third)
+    assert last.status == "submitted"
+    assert [shape["label"] for shape in last.shapes] == ["car"]
+    assert_points_near(last.shapes[0]["points"], (40, 40, 160, 120))
+    states = dict(Assignment.objects.filter(user=annotator).values_list("item_id", "state"))
+    assert states == {first.pk: "done", second.pk: "skipped", third.pk: "done"}
+
+
+def test_studio_runs_under_the_strict_csp_without_console_errors(
+    page: Page, live_server, login, project: Project, console_errors: list[str]
+):
+    Project.objects.filter(pk=project.pk).update(
+        guidelines="# Boxes\nDraw **tight** boxes.\n\n- one\n- two <script>alert(1)</script>"
+    )
+    items_add(project, 1, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/projects/{project.pk}/label/")
+
+    page.get_by_test_id("guidelines").locator("summary").click()
+    body = page.get_by_test_id("guidelines-body")
+    expect(body.locator("strong")).to_have_text("tight")
+    expect(body.locator("li")).to_have_count(2)
+    assert body.locator("script").count() == 0
+    expect(body.locator("li").nth(1)).to_have_text("two <script>alert(1)</script>")
+
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("help-overlay")).to_be_visible()
+    expect(page.get_by_test_id("help-overlay")).to_contain_text("Box tool")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("help-overlay")).to_be_hidden()
+    expect(page.get_by_test_id("tool-box")).to_have_attribute("title", "Box (B)")
+
+    page.keyboard.press("b")
+    drag(page, (50, 50), (150, 150))
+    page.mouse.wheel(0, -240)
+    page.keyboard.press("f")
+    wait_saved(page)
+    assert console_errors == []
