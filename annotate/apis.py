@@ -10,10 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import services
-from annotate.models import ActivityVerb, AnnotationDocument
+from annotate.models import ActivityVerb, AnnotationDocument, DocumentStatus
 from annotate.selectors import documents_visible_to, revisions_of
 from annotate.shapes import ShapesInvalid
 from loupe.errors import PreconditionRequired
+from loupe.pagination import Pagination
 from projects.access import item_for, project_for
 from projects.apis import ItemOutputSerializer
 from projects.models import Role
@@ -116,6 +117,11 @@ class ItemSkipApi(APIView):
 
 
 class ProjectAnnotationsApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=DocumentStatus.choices, required=False)
+        annotator = serializers.CharField(required=False)
+        item = serializers.IntegerField(required=False)
+
     @extend_schema(
         responses=DocumentOutputSerializer(many=True),
         parameters=[
@@ -127,14 +133,17 @@ class ProjectAnnotationsApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project_for(request, project_id, needed=Role.REVIEWER)
         documents = documents_visible_to(user=request.user).filter(item__project_id=project_id)
-        filters = request.query_params
-        if filters.get("status"):
+        query = {name: value for name, value in request.query_params.items() if value != ""}
+        payload = self.FilterSerializer(data=query)
+        payload.is_valid(raise_exception=True)
+        filters = payload.validated_data
+        if "status" in filters:
             documents = documents.filter(status=filters["status"])
-        if filters.get("annotator"):
+        if "annotator" in filters:
             documents = documents.filter(annotator__username=filters["annotator"])
-        if filters.get("item"):
+        if "item" in filters:
             documents = documents.filter(item_id=filters["item"])
-        paginator = self.pagination_class()
+        paginator = Pagination()
         page = paginator.paginate_queryset(documents.order_by("id"), request, view=self)
         return paginator.get_paginated_response(DocumentOutputSerializer(page, many=True).data)
 
@@ -164,7 +173,7 @@ class AnnotationRevisionsApi(APIView):
     @extend_schema(responses=RevisionOutputSerializer(many=True))
     def get(self, request: Request, document_id: int) -> Response:
         document = document_for(request, document_id)
-        paginator = self.pagination_class()
+        paginator = Pagination()
         page = paginator.paginate_queryset(revisions_of(document=document), request, view=self)
         return paginator.get_paginated_response(RevisionOutputSerializer(page, many=True).data)
 

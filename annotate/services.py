@@ -137,11 +137,17 @@ def annotation_save(
     return document
 
 
-def _document_create(*, user: AbstractBaseUser, item: Item, shapes: list) -> AnnotationDocument:
+def _document_create(
+    *, user: AbstractBaseUser, item: Item, shapes: list, version: int = 1
+) -> AnnotationDocument:
     try:
         with transaction.atomic():
             return AnnotationDocument.objects.create(
-                item=item, annotator=user, kind=DocumentKind.ANNOTATOR, shapes=shapes, version=1
+                item=item,
+                annotator=user,
+                kind=DocumentKind.ANNOTATOR,
+                shapes=shapes,
+                version=version,
             )
     except IntegrityError:
         _raise_stale(user=user, item=item)
@@ -183,7 +189,9 @@ def _raise_stale(*, user: AbstractBaseUser, item: Item) -> None:
 def annotation_submit(*, user: AbstractBaseUser, item: Item) -> AnnotationDocument:
     document = annotation_document_of(user=user, item=item)
     if document.pk is None:
-        document = _document_create(user=user, item=item, shapes=[])
+        # Created at version 0 so that the submission below is version 1 with its revision:
+        # every version of a document has exactly one revision.
+        document = _document_create(user=user, item=item, shapes=[], version=0)
     if document.status == DocumentStatus.ACCEPTED:
         raise Conflict("This annotation was already accepted.")
     if document.status != DocumentStatus.SUBMITTED:

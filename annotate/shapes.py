@@ -33,9 +33,11 @@ def validate_shapes(
     for index, shape in enumerate(shapes):
         shape_errors = _shape_errors(shape, by_name, width, height)
         if not shape_errors:
-            if shape["id"] in seen_ids:
-                shape_errors = {"id": [f"Duplicate shape id {shape['id']}."]}
-            seen_ids.add(shape["id"])
+            # Compared as stored (normalised), so "ABC..." and "abc..." are the same id.
+            shape_id = str(uuid.UUID(shape["id"]))
+            if shape_id in seen_ids:
+                shape_errors = {"id": [f"Duplicate shape id {shape_id}."]}
+            seen_ids.add(shape_id)
         if shape_errors:
             errors[str(index)] = shape_errors
         else:
@@ -74,7 +76,8 @@ def _shape_errors(
         uuid.UUID(str(shape.get("id")))
     except ValueError:
         errors["id"] = ["Expected a UUID."]
-    label = labels.get(shape.get("label"))  # type: ignore[arg-type]
+    name = shape.get("label")
+    label = labels.get(name) if isinstance(name, str) else None  # a list would not even hash
     kind = shape.get("kind")
     if label is None:
         errors["label"] = [f"Unknown label {shape.get('label')!r} for this project."]

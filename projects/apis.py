@@ -1,5 +1,7 @@
 """Projects, members and items (v1): each view validates, calls a service, serializes."""
 
+from itertools import chain
+
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -8,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loupe.pagination import Pagination
 from projects import services
 from projects.access import item_for, project_for
 from projects.models import ItemRole, Role
@@ -59,7 +62,7 @@ class ProjectListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         projects = projects_visible_to(user=request.user)
         roles = dict(request.user.memberships.values_list("project_id", "role"))
-        paginator = self.pagination_class() if self.pagination_class else None
+        paginator = Pagination()
         page = paginator.paginate_queryset(projects, request, view=self)
         data = ProjectOutputSerializer(page, many=True, context={"roles": roles}).data
         return paginator.get_paginated_response(data)
@@ -173,7 +176,7 @@ class ItemOutputSerializer(serializers.Serializer):
 class ProjectItemsApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.ListField(child=serializers.FileField(), required=False)
-        archive = serializers.FileField(required=False)
+        archive = serializers.FileField(required=False, allow_null=True)
         role = serializers.ChoiceField(choices=ItemRole.choices, default=ItemRole.TASK)
         split = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
 
@@ -184,7 +187,7 @@ class ProjectItemsApi(APIView):
         role = request.query_params.get("role")
         if role:
             items = items.filter(role=role)
-        paginator = self.pagination_class()
+        paginator = Pagination()
         page = paginator.paginate_queryset(items, request, view=self)
         return paginator.get_paginated_response(ItemOutputSerializer(page, many=True).data)
 
@@ -207,8 +210,9 @@ class ProjectItemsApi(APIView):
                 {"file": ["Send one or more images as `file`, or a zip as `archive`."]}
             )
         try:
+            # Lazily: each zip entry must be read while zip_members still holds it open.
             images = services.validate_uploads(
-                [*files, *(services.zip_members(archive) if archive is not None else [])]
+                chain(files, services.zip_members(archive) if archive is not None else [])
             )
         except UploadRejected as exc:
             raise ValidationError({"file": [str(exc)]}) from exc

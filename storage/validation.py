@@ -45,9 +45,7 @@ def spool_and_hash(source: BinaryIO, *, name: str, max_bytes: int) -> tuple[IO[b
         size += len(chunk)
         if size > max_bytes:
             spooled.close()
-            raise UploadRejected(
-                f"{name}: file is larger than the {max_bytes // (1024 * 1024)} MiB limit."
-            )
+            raise UploadRejected(f"{name}: file is larger than the {_size_text(max_bytes)} limit.")
         digest.update(chunk)
         spooled.write(chunk)
     if size == 0:
@@ -55,6 +53,13 @@ def spool_and_hash(source: BinaryIO, *, name: str, max_bytes: int) -> tuple[IO[b
         raise UploadRejected(f"{name}: file is empty.")
     spooled.seek(0)
     return spooled, digest.hexdigest(), size
+
+
+def _size_text(size: int) -> str:
+    # Whole MiB read best, but a limit under 1 MiB must not print as "0 MiB".
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    return f"{size:,}-byte"
 
 
 def validate_image(
@@ -72,10 +77,12 @@ def validate_image(
 
 def _inspect(spooled: IO[bytes], *, name: str, max_pixels: int) -> tuple[str, int, int]:
     # The header tells the size before any pixel is decoded, so a decompression bomb is refused
-    # without allocating it; Pillow's own bomb check is turned into an error, never a warning.
+    # without allocating it. UPLOAD_MAX_PIXELS is the limit that counts, checked below before
+    # load(): Pillow's warning (past its own default of ~89 Mpx) would otherwise refuse images the
+    # setting allows. Pillow's hard error (past twice that) still refuses bigger ones at open().
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(spooled) as image:
                 image_format = image.format or ""
                 width, height = image.size
@@ -94,7 +101,7 @@ def _inspect(spooled: IO[bytes], *, name: str, max_pixels: int) -> tuple[str, in
                 image.load()  # decodes every byte: truncated or corrupt data fails here
     except UploadRejected:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise UploadRejected(f"{name}: image is too large to decode safely ({exc}).") from exc
     except UnidentifiedImageError as exc:
         raise UploadRejected(f"{name}: not an image Loupe can read.") from exc

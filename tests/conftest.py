@@ -47,6 +47,15 @@ def _object_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """PBKDF2 costs ~0.3 s a user by design; tests create hundreds of users."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     cache.clear()  # rate-limit counters must not leak between tests
@@ -93,22 +102,66 @@ def api():
     return client_for
 
 
-# --- a real Celery worker -------------------------------------------------------------------
+# --- databases -----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
-    """A `celery worker` subprocess on the test database, listening on a queue of its own."""
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On SQLite, test on a file like the embedded default does, not pytest-django's in-memory DB.
+
+    An in-memory database is shared between threads only in SQLite's shared-cache mode, whose
+    table locks fail at once with "database table is locked" instead of waiting out the busy
+    timeout; the concurrency tests need one connection per thread, as the real server has.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("db") / "test.sqlite3"
+        )
+
+
+# --- Celery --------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_queue() -> Iterator[str | None]:
+    """With a real broker, every task this run sends goes to a queue of its own, deleted at the
+    end, so tests never feed another run's workers nor leave messages behind."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        pytest.skip("CELERY_BROKER_URL is not set: tasks run in-process (eager)")
+        yield None
+        return
     from loupe.celery import app
 
     queue = f"loupe-test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
+    yield queue
+    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    with contextlib.suppress(Exception), app.connection_for_write() as connection:
+        # Declared first: kombu deletes only the bindings this channel knows of.
+        bound = app.amqp.queues[queue].bind(connection.default_channel)
+        bound.declare()
+        bound.delete()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup: None, django_db_blocker: object, _celery_queue: str | None
+) -> Iterator[str]:
+    """A `celery worker` subprocess on the test database, consuming this run's queue."""
+    if _celery_queue is None:
+        pytest.skip("CELERY_BROKER_URL is not set: tasks run in-process (eager)")
     database = settings.DATABASES["default"]
+    if not settings.DATABASE_URL:
+        # LOUPE_TEST_DATABASE_NAME points the worker at the test database of DATABASE_URL only;
+        # a broker with SQLite is no supported profile (the embedded one runs tasks eagerly).
+        pytest.skip("a worker subprocess needs DATABASE_URL to share the test database")
+    from loupe.celery import app
+
     env = {
         **os.environ,
-        "CELERY_QUEUE": queue,
+        "CELERY_QUEUE": _celery_queue,
         "LOUPE_TEST_DATABASE_NAME": str(database["NAME"]),
     }
     process = subprocess.Popen(
@@ -122,7 +175,9 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
             "-P",
             "solo",
             "-Q",
-            queue,
+            _celery_queue,
+            "-n",
+            f"{_celery_queue}@%h",
             "-l",
             "warning",
             "--without-heartbeat",
@@ -132,20 +187,26 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[str]:
         env=env,
         cwd=settings.BASE_DIR,
     )
+    try:
+        _wait_for_worker(app, process, name=f"{_celery_queue}@")
+        yield _celery_queue
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_for_worker(app: object, process: subprocess.Popen, *, name: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        replies = app.control.ping(timeout=0.5)
-        if replies:
-            break
+        replies = app.control.ping(timeout=0.5)  # type: ignore[attr-defined]
+        # Only our worker counts: another run's workers may share the broker.
+        if any(worker.startswith(name) for reply in replies for worker in reply):
+            return
         if process.poll() is not None:
             pytest.fail(f"celery worker exited with {process.returncode}")
-    else:
-        process.kill()
-        pytest.fail("celery worker did not answer a ping within 30 s")
-    yield queue
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    process.kill()
+    pytest.fail("celery worker did not answer a ping within 30 s")

@@ -1,0 +1,363 @@
+"""Who may do what: every v1 endpoint against every kind of caller.
+
+Roles: anonymous; outsider (manager of another project only); annotator, reviewer and manager
+of the project. Outsiders get 404 for anything of a project they are not in (never a hint that it
+exists); annotators get 403 for operations of a higher role on things they may see, and 404 for
+gold and training items and for other people's documents, which they may not see at all.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from annotate.models import ActivityEvent, AnnotationDocument, Assignment, Revision
+from projects.models import Item, Membership, Project
+from quality.models import GoldAnswer
+from storage.models import Asset
+from tests.conftest import client_for
+from tests.factories import (
+    box,
+    document_submitted,
+    gold_add,
+    image_bytes,
+    item_from_bytes,
+    project_with_members,
+    upload,
+    user_create,
+)
+from tests.objects import asset_copies
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "outsider", "annotator", "reviewer", "manager")
+
+
+@dataclass
+class World:
+    project: Project
+    other_project: Project
+    users: dict[str, Any]
+    task: Item
+    free: Item
+    gold: Item
+    training: Item
+    other_item: Item
+    carl: Any
+    document: AnnotationDocument
+
+    def ids(self) -> dict[str, int]:
+        return {
+            "project": self.project.pk,
+            "task": self.task.pk,
+            "gold": self.gold.pk,
+            "training": self.training.pk,
+            "carl": self.carl.pk,
+            "document": self.document.pk,
+        }
+
+
+@pytest.fixture
+def world(manager, annotator, reviewer, outsider) -> World:
+    carl = user_create("carl_annotator")
+    user_create("dave")
+    project = project_with_members(
+        manager=manager,
+        bob_annotator="annotator",
+        rita_reviewer="reviewer",
+        carl_annotator="annotator",
+    )
+    other_project = project_with_members(manager=outsider)
+    # Fixed bytes: every test reuses the same five objects (refused uploads use fresh bytes).
+    task, free, gold, training, other_item = (
+        item_from_bytes(target, image_bytes(color=(shade, 7, 7)), role=role)
+        for target, shade, role in [
+            (project, 1, "task"),
+            (project, 2, "task"),
+            (project, 3, "gold"),
+            (project, 4, "training"),
+            (other_project, 5, "task"),
+        ]
+    )
+    gold_add(gold, manager)
+    document = document_submitted(task, carl)
+    users = {"anonymous": None, "outsider": outsider, "annotator": annotator}
+    users |= {"reviewer": reviewer, "manager": manager}
+    return World(
+        project, other_project, users, task, free, gold, training, other_item, carl, document
+    )
+
+
+def snapshot() -> dict[str, Any]:
+    """Every row a refused request could have touched."""
+    return {
+        "projects": sorted(
+            Project.objects.values_list(
+                "pk", "name", "description", "guidelines", "overlap", "labels"
+            )
+        ),
+        "members": sorted(Membership.objects.values_list("project_id", "user_id", "role")),
+        "items": sorted(Item.objects.values_list("pk", "project_id", "role", "assigned_count")),
+        "assets": Asset.objects.count(),
+        "documents": sorted(
+            AnnotationDocument.objects.values_list(
+                "pk", "annotator_id", "version", "status", "shapes"
+            )
+        ),
+        "revisions": Revision.objects.count(),
+        "gold": sorted(GoldAnswer.objects.values_list("item_id", "shapes")),
+        "assignments": sorted(Assignment.objects.values_list("item_id", "user_id", "state")),
+        "events": ActivityEvent.objects.count(),
+    }
+
+
+P = "/api/v1/projects/{project}"
+# (method, path, body, expected codes for anonymous, outsider, annotator, reviewer, manager)
+ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
+    "projects-list": ("get", "/api/v1/projects/", None, (401, 200, 200, 200, 200)),
+    "project-create": (
+        "post",
+        "/api/v1/projects/",
+        {"name": "New", "labels": [{"name": "cat"}]},
+        (401, 201, 403, 403, 201),  # a global permission: the outsider and the manager hold it
+    ),
+    "project-detail": ("get", f"{P}/", None, (401, 404, 200, 200, 200)),
+    "project-patch": ("patch", f"{P}/", {"name": "Renamed"}, (401, 404, 403, 403, 200)),
+    "members-list": ("get", f"{P}/members/", None, (401, 404, 403, 200, 200)),
+    "members-add": (
+        "post",
+        f"{P}/members/",
+        {"username": "dave", "role": "annotator"},
+        (401, 404, 403, 403, 201),
+    ),
+    "member-remove": ("delete", f"{P}/members/{{carl}}/", None, (401, 404, 403, 403, 204)),
+    "items-list": ("get", f"{P}/items/", None, (401, 404, 200, 200, 200)),
+    "items-upload": ("post", f"{P}/items/", "UPLOAD", (401, 404, 403, 403, 201)),
+    "item-task": ("get", "/api/v1/items/{task}/", None, (401, 404, 200, 200, 200)),
+    "item-gold": ("get", "/api/v1/items/{gold}/", None, (401, 404, 404, 200, 200)),
+    "item-training": ("get", "/api/v1/items/{training}/", None, (401, 404, 404, 200, 200)),
+    "image-task": ("get", "/api/v1/items/{task}/image/", None, (401, 404, 200, 200, 200)),
+    "image-gold": ("get", "/api/v1/items/{gold}/image/", None, (401, 404, 404, 200, 200)),
+    "image-training": ("get", "/api/v1/items/{training}/image/", None, (401, 404, 404, 200, 200)),
+    "thumbnail-task": ("get", "/api/v1/items/{task}/thumbnail/", None, (401, 404, 200, 200, 200)),
+    "thumbnail-gold": ("get", "/api/v1/items/{gold}/thumbnail/", None, (401, 404, 404, 200, 200)),
+    "gold-get": ("get", "/api/v1/items/{gold}/gold/", None, (401, 404, 404, 403, 200)),
+    "gold-get-task-item": ("get", "/api/v1/items/{task}/gold/", None, (401, 404, 403, 403, 404)),
+    "gold-put": (
+        "put",
+        "/api/v1/items/{gold}/gold/",
+        {"shapes": [box(points=[3, 3, 9, 9])]},
+        (401, 404, 404, 403, 200),
+    ),
+    "gold-put-task-item": (
+        "put",
+        "/api/v1/items/{task}/gold/",
+        {"shapes": [box(points=[3, 3, 9, 9])]},
+        (401, 404, 403, 403, 200),
+    ),
+    "annotation-get": ("get", "/api/v1/items/{task}/annotation/", None, (401, 404, 200, 200, 200)),
+    "annotation-get-gold": (
+        "get",
+        "/api/v1/items/{gold}/annotation/",
+        None,
+        (401, 404, 404, 200, 200),
+    ),
+    "annotation-put": (
+        "put",
+        "/api/v1/items/{task}/annotation/",
+        {"shapes": [box()]},
+        (401, 404, 201, 201, 201),
+    ),
+    "annotation-put-training": (
+        "put",
+        "/api/v1/items/{training}/annotation/",
+        {"shapes": [box()]},
+        (401, 404, 404, 201, 201),
+    ),
+    "annotation-submit": (
+        "post",
+        "/api/v1/items/{task}/annotation/submit/",
+        None,
+        (401, 404, 200, 200, 200),
+    ),
+    "skip": ("post", "/api/v1/items/{task}/skip/", None, (401, 404, 204, 204, 204)),
+    "queue-next": ("post", f"{P}/queue/next/", None, (401, 404, 200, 200, 200)),
+    "project-annotations": ("get", f"{P}/annotations/", None, (401, 404, 403, 200, 200)),
+    "annotation-detail": (
+        "get",
+        "/api/v1/annotations/{document}/",
+        None,
+        (401, 404, 404, 200, 200),
+    ),
+    "annotation-revisions": (
+        "get",
+        "/api/v1/annotations/{document}/revisions/",
+        None,
+        (401, 404, 404, 200, 200),
+    ),
+    "annotation-review": (
+        "post",
+        "/api/v1/annotations/{document}/review/",
+        {"decision": "accept"},
+        (401, 404, 404, 200, 200),
+    ),
+    "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
+}
+CASES = [
+    pytest.param(name, role, expected[index], id=f"{name}-{role}")
+    for name, (_, _, _, expected) in ENDPOINTS.items()
+    for index, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role", "expected"), CASES)
+def test_role_by_endpoint(world: World, endpoint: str, role: str, expected: int) -> None:
+    # given a caller of this role and the endpoint's request
+    method, path, body, _ = ENDPOINTS[endpoint]
+    client = client_for(world.users[role])
+    kwargs: dict[str, Any] = {"format": "json"}
+    uploaded = b""
+    if body == "UPLOAD":
+        uploaded = image_bytes()
+        body, kwargs = {"file": upload(uploaded)}, {"format": "multipart"}
+    if endpoint.startswith("annotation-put"):
+        kwargs["HTTP_IF_MATCH"] = '"0"'
+    before = snapshot()
+
+    # when it is sent
+    response = getattr(client, method)(path.format(**world.ids()), body, **kwargs)
+
+    # then the status is exactly the expected one, and a refusal changed nothing
+    assert response.status_code == expected, getattr(response, "content", b"")[:300]
+    if expected == 401:
+        assert response["WWW-Authenticate"] == "Token"
+        assert response.json() == {"detail": "Authentication credentials were not provided."}
+    if expected >= 400:
+        assert snapshot() == before
+        if uploaded:
+            assert asset_copies(hashlib.sha256(uploaded).hexdigest()) == []
+
+
+def test_the_matrix_covers_every_v1_route() -> None:
+    from django.urls import get_resolver
+
+    (v1,) = [p for p in get_resolver().url_patterns if str(p.pattern) == "api/v1/"]
+    routes = {str(pattern.pattern) for pattern in v1.url_patterns} - {"auth/token/"}
+    converters = {
+        "{project}": "<int:project_id>",
+        "{carl}": "<int:user_id>",
+        "{document}": "<int:document_id>",
+        "{task}": "<int:item_id>",
+        "{gold}": "<int:item_id>",
+        "{training}": "<int:item_id>",
+    }
+    covered = set()
+    for _, path, _, _ in ENDPOINTS.values():
+        for placeholder, converter in converters.items():
+            path = path.replace(placeholder, converter)
+        covered.add(path.removeprefix("/api/v1/"))
+
+    assert routes == covered
+
+
+def test_the_project_list_shows_only_the_callers_projects(world: World) -> None:
+    outsider = client_for(world.users["outsider"]).get("/api/v1/projects/").json()
+    annotator = client_for(world.users["annotator"]).get("/api/v1/projects/").json()
+
+    assert (outsider["count"], annotator["count"]) == (1, 1)
+    assert [(p["id"], p["my_role"]) for p in outsider["results"]] == [
+        (world.other_project.pk, "manager")
+    ]
+    assert [(p["id"], p["my_role"], p["item_count"]) for p in annotator["results"]] == [
+        (world.project.pk, "annotator", 4)
+    ]
+
+
+def test_an_annotator_lists_only_task_items(world: World) -> None:
+    url = f"/api/v1/projects/{world.project.pk}/items/"
+
+    annotator = client_for(world.users["annotator"])
+    reviewer = client_for(world.users["reviewer"])
+
+    assert [item["id"] for item in annotator.get(url).json()["results"]] == [
+        world.task.pk,
+        world.free.pk,
+    ]
+    assert annotator.get(url, {"role": "gold"}).json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+    assert [item["id"] for item in reviewer.get(url).json()["results"]] == [
+        world.task.pk,
+        world.free.pk,
+        world.gold.pk,
+        world.training.pk,
+    ]
+
+
+def test_an_annotator_never_sees_another_annotators_document_or_a_gold_answer(world: World) -> None:
+    client = client_for(world.users["annotator"])
+
+    mine = client.get(f"/api/v1/items/{world.task.pk}/annotation/").json()
+    item = client.get(f"/api/v1/items/{world.task.pk}/").json()
+
+    assert (mine["annotator"], mine["version"], mine["shapes"]) == ("bob_annotator", 0, [])
+    assert "gold" not in item
+    assert client.get(f"/api/v1/items/{world.gold.pk}/gold/").status_code == 404
+    assert client.get(f"/api/v1/projects/{world.project.pk}/annotations/").status_code == 403
+
+
+def test_an_outsider_sees_nothing_of_a_project_even_as_a_manager_elsewhere(world: World) -> None:
+    client = client_for(world.users["outsider"])
+
+    response = client.get(f"/api/v1/items/{world.task.pk}/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No such item."}
+    assert client.get(f"/api/v1/items/{world.other_item.pk}/").status_code == 200
+
+
+def test_a_superuser_manages_every_project(world: World) -> None:
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", password="x" * 20)
+    client = client_for(root)
+
+    assert client.get("/api/v1/projects/").json()["count"] == 2
+    assert client.get(f"/api/v1/items/{world.gold.pk}/gold/").status_code == 200
+
+
+PAGES: dict[str, tuple[str, tuple[int, int, int, int, int]]] = {
+    "home": ("/", (302, 200, 200, 200, 200)),
+    "project-new": ("/projects/new/", (302, 200, 403, 403, 200)),
+    "project": ("/projects/{project}/", (302, 404, 200, 200, 200)),
+    "label": ("/projects/{project}/label/", (302, 404, 200, 200, 200)),
+    "label-task": ("/items/{task}/label/", (302, 404, 200, 200, 200)),
+    "label-gold": ("/items/{gold}/label/", (302, 404, 404, 200, 200)),
+}
+
+
+@pytest.mark.parametrize(
+    ("page", "role", "expected"),
+    [
+        pytest.param(page, role, codes[index], id=f"{page}-{role}")
+        for page, (_, codes) in PAGES.items()
+        for index, role in enumerate(ROLES)
+    ],
+)
+def test_role_by_page(world: World, page: str, role: str, expected: int) -> None:
+    from django.test import Client
+
+    client = Client()
+    if world.users[role] is not None:
+        client.force_login(world.users[role])
+    path = PAGES[page][0].format(**world.ids())
+
+    response = client.get(path)
+
+    assert response.status_code == expected
+    if expected == 302:
+        assert response["Location"] == f"/login/?next={path}"
