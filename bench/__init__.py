@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each prints a table and compares against a floor in the same run."""

@@ -1,0 +1,152 @@
+"""SQL queries and in-process time per request for the hot endpoints (DRF test client, no HTTP).
+
+Counts come from django.test.utils.CaptureQueriesContext around one request each; times are the
+median of --repeat in-process calls (no network, no gunicorn), next to the ping floor.
+
+usage: .venv/bin/python bench/query_counts.py [--sql] [--profile] [--repeat 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import _common as common  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sql", action="store_true", help="print every captured statement")
+    parser.add_argument("--profile", action="store_true", help="cProfile the PUT, top 25")
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat = 10
+    print(f"== queries per request (in-process): {common.machine_line()}", flush=True)
+    common.prepare()
+    import logging
+
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # the 412 case is expected
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    tag = common.run_tag()
+    owner = common.users_create(f"qc{tag}_owner", 1)[0][0]
+    (annotator, token), (other, other_token) = common.users_create(f"qc{tag}_ann", 2)
+    project, items = common.project_with_items(
+        tag=tag, name=f"qc-{tag}", owner=owner, annotators=[annotator, other], items=args.repeat + 4
+    )
+    client = APIClient(HTTP_HOST="127.0.0.1")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    item = items[0]
+    shapes_path = f"/api/v1/items/{item.pk}/annotation/"
+    state = {"version": 0}
+
+    def put(version: int | None = None) -> Any:
+        marker = f"qc/{time.perf_counter_ns()}"
+        return client.put(
+            shapes_path,
+            data=json.dumps({"shapes": common.boxes(10, marker=marker)}),
+            content_type="application/json",
+            HTTP_IF_MATCH=f'"{state["version"] if version is None else version}"',
+        )
+
+    def put_and_advance() -> Any:
+        response = put()
+        if response.status_code in (200, 201):
+            state["version"] = int(response["ETag"].strip('"'))
+        return response
+
+    claimed: dict[str, Any] = {}
+
+    def next_item() -> Any:
+        response = client.post(f"/api/v1/projects/{project.pk}/queue/next/")
+        if response.status_code == 200:
+            claimed.update(response.json())
+        return response
+
+    def submit_claimed() -> Any:  # the item was claimed by the two queue cases above
+        return client.post(f"/api/v1/items/{claimed['id']}/annotation/submit/")
+
+    def submit_current() -> Any:
+        item_id = next_item().json()["id"]
+        return client.post(f"/api/v1/items/{item_id}/annotation/submit/")
+
+    cases: list[tuple[str, Callable[[], Any], int]] = [
+        ("GET /api/v1/ping/ (floor)", lambda: client.get("/api/v1/ping/"), 200),
+        ("GET items/{id}/annotation/", lambda: client.get(shapes_path), 200),
+        ("PUT annotation, create (If-Match 0)", put_and_advance, 201),
+        ("PUT annotation, update, 10 boxes", put_and_advance, 200),
+        ("PUT annotation, stale -> 412", lambda: put(version=1), 412),
+        ("POST queue/next, claims an item", next_item, 200),
+        ("POST queue/next, returns active item", next_item, 200),
+        ("POST items/{id}/annotation/submit/", submit_claimed, 200),
+    ]
+    rows, out = [], {}
+    for name, call, expected in cases:
+        with CaptureQueriesContext(connection) as captured:
+            response = call()
+        if response.status_code != expected:
+            raise SystemExit(f"{name}: HTTP {response.status_code} {response.content[:300]!r}")
+        statements = [q["sql"] for q in captured.captured_queries]
+        out[name] = {"queries": len(statements), "sql": statements}
+        if args.sql:
+            print(f"\n-- {name}: {len(statements)} queries")
+            for sql in statements:
+                print("   ", sql[:220])
+    # timings: repeat the steady-state calls
+    timing_cases = {
+        "GET /api/v1/ping/ (floor)": lambda: client.get("/api/v1/ping/"),
+        "PUT annotation, update, 10 boxes": put_and_advance,
+        "PUT annotation, stale -> 412": lambda: put(version=1),
+        "POST queue/next, returns active item": next_item,
+        "POST queue/next + submit (claim cycle)": submit_current,
+    }
+    for name, call in timing_cases.items():
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        out.setdefault(name, {})["median_ms"] = statistics.median(times)
+    floor = out["GET /api/v1/ping/ (floor)"]["median_ms"]
+    for name, values in out.items():
+        median = values.get("median_ms")
+        rows.append(
+            [
+                name,
+                values.get("queries", "-"),
+                common.fmt(median, 2),
+                common.ratio(median, floor) if median is not None else "-",
+            ]
+        )
+    print("\n== SQL queries and in-process median time per request (DRF test client, Postgres)")
+    print(common.table(["request", "queries", "median ms", "x floor"], rows))
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.repeat):
+            put_and_advance()
+        profiler.disable()
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(35)
+        print(stream.getvalue())
+    common.write_results("query_counts", out)
+    return out
+
+
+if __name__ == "__main__":
+    main()
