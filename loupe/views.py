@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from loupe import ratelimit
 from projects.models import Project, Role
-from projects.selectors import items_visible_to, project_role, projects_visible_to, role_at_least
+from projects.selectors import item_with_role, project_with_role, projects_visible_to, role_at_least
 
 
 class LoginView(auth_views.LoginView):
@@ -70,9 +70,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _project_or_404(request: HttpRequest, project_id: int, needed: str) -> tuple[Project, str]:
-    role = project_role(user=request.user, project_id=project_id)
-    project = Project.objects.filter(pk=project_id).first() if role else None
-    if project is None:
+    project, role = project_with_role(user=request.user, project_id=project_id)
+    if project is None or role is None:
         raise Http404("No such project.")
     if not role_at_least(role, needed):
         raise PermissionDenied
@@ -121,8 +120,7 @@ def label_page(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @login_required
 def label_item_page(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = items_visible_to(user=request.user).filter(pk=item_id).first()
-    if item is None:
+    item, role = item_with_role(user=request.user, item_id=item_id)
+    if item is None or role is None:
         raise Http404("No such item.")
-    project, role = _project_or_404(request, item.project_id, Role.ANNOTATOR)
-    return _studio(request, project, role, item.pk)
+    return _studio(request, item.project, role, item.pk)

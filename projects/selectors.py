@@ -1,12 +1,14 @@
 """Reads filtered by what the user may see. Non-members get nothing (404, never a hint)."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from projects.models import Item, ItemRole, Membership, Project, Role
 
 ROLE_RANK = {Role.ANNOTATOR: 1, Role.REVIEWER: 2, Role.MANAGER: 3}
 AnyUser = AbstractBaseUser | AnonymousUser
+# Gold and training items are hidden from annotators (their answers are the test).
+ANNOTATOR_ITEM_ROLES = (ItemRole.TASK,)
 
 
 def project_role(*, user: AnyUser, project_id: int) -> str | None:
@@ -19,6 +21,45 @@ def project_role(*, user: AnyUser, project_id: int) -> str | None:
         .values_list("role", flat=True)
         .first()
     )
+
+
+def _role_subquery(user: AnyUser, project_ref: str) -> Subquery:
+    return Subquery(
+        Membership.objects.filter(project_id=OuterRef(project_ref), user=user).values("role")[:1]
+    )
+
+
+def project_with_role(*, user: AnyUser, project_id: int) -> tuple[Project | None, str | None]:
+    """The project and the caller's role in it, in one query; (None, None) for non-members."""
+    if not user.is_authenticated:
+        return None, None
+    projects = Project.objects.filter(pk=project_id)
+    if user.is_superuser:
+        project = projects.first()
+        return project, Role.MANAGER if project else None
+    project = projects.annotate(my_role=_role_subquery(user, "pk")).first()
+    if project is None or project.my_role is None:
+        return None, None
+    return project, project.my_role
+
+
+def item_with_role(*, user: AnyUser, item_id: int) -> tuple[Item | None, str | None]:
+    """The item and the caller's role, in one query; (None, None) when they may not see it.
+
+    The same rule as items_visible_to: annotators see only task items.
+    """
+    if not user.is_authenticated:
+        return None, None
+    items = Item.objects.select_related("asset", "project").filter(pk=item_id)
+    if user.is_superuser:
+        item = items.first()
+        return item, Role.MANAGER if item else None
+    item = items.annotate(my_role=_role_subquery(user, "project_id")).first()
+    if item is None or item.my_role is None:
+        return None, None
+    if item.my_role == Role.ANNOTATOR and item.role not in ANNOTATOR_ITEM_ROLES:
+        return None, None
+    return item, item.my_role
 
 
 def role_at_least(role: str | None, needed: str) -> bool:
@@ -46,7 +87,7 @@ def items_visible_to(*, user: AnyUser, project_id: int | None = None) -> QuerySe
         "project_id"
     )
     return items.filter(project_id__in=staff_projects) | items.filter(
-        project_id__in=annotator_projects, role=ItemRole.TASK
+        project_id__in=annotator_projects, role__in=ANNOTATOR_ITEM_ROLES
     )
 
 
