@@ -34,10 +34,12 @@ def open_tab(page: Page, name: str) -> None:
     expect(page.get_by_test_id(f"tab-{name}")).to_have_attribute("aria-selected", "true")
 
 
-def thumbnails_loaded(page: Page) -> int:
-    return page.evaluate(
-        """() => Array.from(document.querySelectorAll('[data-testid=item-tile] img'))
-            .filter((img) => img.complete && img.naturalWidth > 0).length"""
+def wait_for_thumbnails(page: Page, count: int) -> None:
+    """Thumbnails load lazily (and are made on first request when no worker made them yet)."""
+    page.wait_for_function(
+        """(count) => Array.from(document.querySelectorAll('[data-testid=item-tile] img'))
+            .filter((img) => img.complete && img.naturalWidth > 0).length === count""",
+        arg=count,
     )
 
 
@@ -148,10 +150,7 @@ def test_manager_uploads_images_and_a_zip_and_sees_refusals(
     expect(progress).to_contain_text("Done · 3 images")
     tiles = page.get_by_test_id("item-tile")
     expect(tiles).to_have_count(3)
-    page.wait_for_function(
-        """() => Array.from(document.querySelectorAll('[data-testid=item-tile] img'))
-            .filter((img) => img.complete && img.naturalWidth > 0).length === 3"""
-    )
+    wait_for_thumbnails(page, 3)
     items = list(Item.objects.filter(project=project).order_by("id"))
     assert [item.name for item in items] == ["photo0.png", "photo1.png", "photo2.png"]
     assert [item.role for item in items] == ["task", "task", "task"]
@@ -189,7 +188,7 @@ def test_manager_uploads_images_and_a_zip_and_sees_refusals(
     assert Item.objects.filter(project=project).count() == 5
     assert Asset.objects.count() == 5
     expect(tiles).to_have_count(5)
-    assert thumbnails_loaded(page) == 5
+    wait_for_thumbnails(page, 5)
     assert console_errors == [REFUSED_400]
 
 
