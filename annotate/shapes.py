@@ -8,6 +8,8 @@ import math
 import uuid
 from typing import Any
 
+from projects.schema import attribute_value_ok
+
 MAX_SHAPES = 10_000
 MAX_POINTS = 20_000  # numbers in one shape's points
 SHAPE_FIELDS = {"id", "label", "kind", "points", "attributes", "occluded", "rotation", "rle"}
@@ -170,17 +172,6 @@ def _attribute_errors(attributes: Any, label: dict) -> list[str]:
         attribute = spec.get(name)
         if attribute is None:
             errors.append(f"{label['name']!r} has no attribute {name!r}.")
-        elif not _attribute_value_ok(attribute, value):
+        elif not attribute_value_ok(attribute["type"], attribute["values"], value):
             errors.append(f"Invalid value {value!r} for {attribute['type']} attribute {name!r}.")
     return errors
-
-
-def _attribute_value_ok(attribute: dict, value: Any) -> bool:
-    kind = attribute["type"]
-    if kind == "select":
-        return value in attribute["values"]
-    if kind == "checkbox":
-        return isinstance(value, bool)
-    if kind == "number":
-        return _finite(value)
-    return isinstance(value, str) and len(value) <= 1000

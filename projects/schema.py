@@ -1,5 +1,6 @@
 """The project label schema: validation and normalisation (pure Python, no Django)."""
 
+import math
 import re
 from typing import Any
 
@@ -114,13 +115,30 @@ def _validate_attributes(attributes: Any) -> tuple[list[dict[str, Any]], list[st
         ):
             errors.append(f"Attribute {name!r}: a select needs a list of string values.")
             continue
+        default = attribute.get("default")
+        if default is not None and not attribute_value_ok(kind, values, default):
+            errors.append(f"Attribute {name!r}: default {default!r} is not a valid {kind} value.")
+            continue
         names.add(name)
         clean.append(
             {
                 "name": name,
                 "type": kind,
                 "values": values if kind == "select" else [],
-                "default": attribute.get("default"),
+                "default": default,
             }
         )
     return clean, errors
+
+
+def attribute_value_ok(kind: str, values: list[str], value: Any) -> bool:
+    """Whether `value` fits an attribute of this type (and, for a select, its values)."""
+    if kind == "select":
+        return value in values
+    if kind == "checkbox":
+        return isinstance(value, bool)
+    if kind == "number":
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
+    return isinstance(value, str) and len(value) <= 1000

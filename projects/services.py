@@ -52,10 +52,28 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     return project
 
 
+def _keep_a_manager(*, project: Project, losing_user_id: int) -> None:
+    """Refuse a change that would leave the project without any manager.
+
+    The managers' rows are locked (in pk order) so two concurrent demotions cannot both pass.
+    """
+    managers = list(
+        Membership.objects.select_for_update()
+        .filter(project=project, role=Role.MANAGER)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
+    )
+    if managers and set(managers) <= {losing_user_id}:
+        raise ValidationError({"role": ["A project keeps at least one manager."]})
+
+
+@transaction.atomic
 def member_set(*, project: Project, username: str, role: str) -> Membership:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise ValidationError({"username": [f"No user named {username!r}."]})
+    if role != Role.MANAGER:
+        _keep_a_manager(project=project, losing_user_id=user.pk)
     # Backed by the (project, user) unique constraint.
     membership, _ = Membership.objects.update_or_create(
         project=project, user=user, defaults={"role": role}
@@ -63,7 +81,9 @@ def member_set(*, project: Project, username: str, role: str) -> Membership:
     return membership
 
 
+@transaction.atomic
 def member_remove(*, project: Project, user_id: int) -> int:
+    _keep_a_manager(project=project, losing_user_id=user_id)
     deleted, _ = Membership.objects.filter(project=project, user_id=user_id).delete()
     return deleted
 

@@ -660,3 +660,64 @@ def test_the_thumbnail_endpoint_returns_a_webp(project, annotator, api):
         f"/api/v1/items/{item.pk}/thumbnail/", HTTP_IF_NONE_MATCH=f'"t-{item.asset.sha256}"'
     )
     assert again.status_code == 304
+
+
+def test_the_last_manager_cannot_be_demoted_or_removed(project, manager, api):
+    client = api(manager)
+
+    demoted = client.post(
+        f"/api/v1/projects/{project.pk}/members/",
+        {"username": manager.username, "role": "annotator"},
+        format="json",
+    )
+
+    assert demoted.status_code == 400
+    assert demoted.json()["detail"] == "role: A project keeps at least one manager."
+    assert project.memberships.get(user=manager).role == "manager"
+
+
+def test_a_manager_may_step_down_once_another_manager_exists(project, manager, reviewer, api):
+    client = api(manager)
+    promoted = client.post(
+        f"/api/v1/projects/{project.pk}/members/",
+        {"username": reviewer.username, "role": "manager"},
+        format="json",
+    )
+    assert promoted.status_code == 201
+
+    demoted = client.post(
+        f"/api/v1/projects/{project.pk}/members/",
+        {"username": manager.username, "role": "annotator"},
+        format="json",
+    )
+
+    assert demoted.status_code == 201
+    assert dict(project.memberships.values_list("user__username", "role")) == {
+        "alice_manager": "annotator",
+        "bob_annotator": "annotator",
+        "rita_reviewer": "manager",
+    }
+
+
+def test_attribute_defaults_must_fit_their_type(manager, api):
+    response = api(manager).post(
+        "/api/v1/projects/",
+        {
+            "name": "defaults",
+            "labels": [
+                {
+                    "name": "car",
+                    "kind": "box",
+                    "attributes": [
+                        {"name": "colour", "type": "select", "values": ["red"], "default": "blue"}
+                    ],
+                }
+            ],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["labels"]["0"]["attributes"] == [
+        "Attribute 'colour': default 'blue' is not a valid select value."
+    ]
