@@ -14,7 +14,7 @@ from annotate.models import ActivityVerb, AnnotationDocument, DocumentStatus
 from annotate.selectors import documents_visible_to, revisions_of
 from annotate.shapes import ShapesInvalid
 from loupe.errors import PreconditionRequired
-from loupe.pagination import Pagination
+from loupe.pagination import paginated_response
 from projects.access import item_for, project_for
 from projects.apis import ItemOutputSerializer
 from projects.models import Role
@@ -143,9 +143,7 @@ class ProjectAnnotationsApi(APIView):
             documents = documents.filter(annotator__username=filters["annotator"])
         if "item" in filters:
             documents = documents.filter(item_id=filters["item"])
-        paginator = Pagination()
-        page = paginator.paginate_queryset(documents.order_by("id"), request, view=self)
-        return paginator.get_paginated_response(DocumentOutputSerializer(page, many=True).data)
+        return paginated_response(request, documents.order_by("id"), DocumentOutputSerializer)
 
 
 def document_for(request: Request, document_id: int) -> AnnotationDocument:
@@ -173,9 +171,9 @@ class AnnotationRevisionsApi(APIView):
     @extend_schema(responses=RevisionOutputSerializer(many=True))
     def get(self, request: Request, document_id: int) -> Response:
         document = document_for(request, document_id)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(revisions_of(document=document), request, view=self)
-        return paginator.get_paginated_response(RevisionOutputSerializer(page, many=True).data)
+        return paginated_response(
+            request, revisions_of(document=document), RevisionOutputSerializer
+        )
 
 
 class AnnotationReviewApi(APIView):

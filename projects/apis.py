@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loupe.pagination import Pagination
+from loupe.pagination import paginated_response
 from projects import services
 from projects.access import item_for, project_for
 from projects.models import ItemRole, Role
@@ -62,10 +62,9 @@ class ProjectListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         projects = projects_visible_to(user=request.user)
         roles = dict(request.user.memberships.values_list("project_id", "role"))
-        paginator = Pagination()
-        page = paginator.paginate_queryset(projects, request, view=self)
-        data = ProjectOutputSerializer(page, many=True, context={"roles": roles}).data
-        return paginator.get_paginated_response(data)
+        return paginated_response(
+            request, projects, ProjectOutputSerializer, context={"roles": roles}
+        )
 
     @extend_schema(request=InputSerializer, responses={201: ProjectOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -187,9 +186,7 @@ class ProjectItemsApi(APIView):
         role = request.query_params.get("role")
         if role:
             items = items.filter(role=role)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(items, request, view=self)
-        return paginator.get_paginated_response(ItemOutputSerializer(page, many=True).data)
+        return paginated_response(request, items, ItemOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: ItemOutputSerializer(many=True)})
     def post(self, request: Request, project_id: int) -> Response:
