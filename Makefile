@@ -8,7 +8,8 @@ PIP := $(VENV)/bin/pip
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: run serve test test-fast lint format bench install install-dev chromium worker clean-data
+.PHONY: run serve test test-fast lint format bench install install-dev chromium worker clean-data \
+	typecheck-js
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +25,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.installed
+
+# TypeScript's checker for the browser modules (pinned in package-lock.json; dev only).
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
 
 run: install
 	$(PY) manage.py migrate --noinput -v0
@@ -56,6 +62,10 @@ test: install-dev chromium
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory typecheck-js
+
+typecheck-js: node_modules/.installed
+	node_modules/.bin/tsc -p tsconfig.json
 
 format: install-dev
 	$(VENV)/bin/ruff format .

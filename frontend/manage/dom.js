@@ -59,7 +59,7 @@ export function replace(parent, ...children) {
 }
 
 /**
- * @template {Element} T
+ * @template {Element} [T=HTMLElement]
  * @param {string} selector
  * @param {ParentNode} [root]
  * @returns {T}
