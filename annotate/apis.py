@@ -1,26 +1,20 @@
 """The labeling API (v1): the queue, the caller's annotation document, submit, skip, review."""
 
-import re
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate import services
-from annotate.models import ActivityVerb, AnnotationDocument, DocumentStatus
+from annotate.models import AnnotationDocument, DocumentStatus
 from annotate.selectors import documents_visible_to, revisions_of
-from annotate.shapes import ShapesInvalid
-from loupe.errors import PreconditionRequired
-from loupe.pagination import paginated_response
+from common.api import if_match_version
+from common.errors import Invalid, NotFound
+from common.pagination import paginated_response
 from projects.access import item_for, project_for
 from projects.apis import ItemOutputSerializer
 from projects.models import Role
-from projects.selectors import project_role, role_at_least
-
-IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 
 class DocumentOutputSerializer(serializers.Serializer):
@@ -42,20 +36,10 @@ def document_response(document: AnnotationDocument, *, code: int = 200) -> Respo
     return response
 
 
-def expected_version(request: Request) -> int:
-    header = request.headers.get("If-Match")
-    if header is None:
-        raise PreconditionRequired()
-    match = IF_MATCH.match(header)
-    if match is None:
-        raise ValidationError({"If-Match": ['Expected the version as an ETag, e.g. "3".']})
-    return int(match.group(1))
-
-
 class QueueNextApi(APIView):
     @extend_schema(request=None, responses={200: ItemOutputSerializer, 204: None})
     def post(self, request: Request, project_id: int) -> Response:
-        project, _ = project_for(request, project_id, needed=Role.ANNOTATOR)
+        project, _ = project_for(request.user, project_id, needed=Role.ANNOTATOR)
         item = services.item_assign_next(user=request.user, project=project)
         if item is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -68,15 +52,8 @@ class ItemAnnotationApi(APIView):
 
     @extend_schema(responses=DocumentOutputSerializer)
     def get(self, request: Request, item_id: int) -> Response:
-        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
-        document = services.annotation_document_of(user=request.user, item=item)
-        services.activity_log(
-            user=request.user,
-            item=item,
-            verb=ActivityVerb.OPENED,
-            data={"version": document.version},
-        )
-        return document_response(document)
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
+        return document_response(services.annotation_open(user=request.user, item=item))
 
     @extend_schema(
         request=InputSerializer,
@@ -84,26 +61,20 @@ class ItemAnnotationApi(APIView):
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
     )
     def put(self, request: Request, item_id: int) -> Response:
-        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
-        version = expected_version(request)
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
+        version = if_match_version(request)
         if not isinstance(request.data, dict) or "shapes" not in request.data:
-            raise ValidationError({"shapes": ["This field is required."]})
-        try:
-            document = services.annotation_save(
-                user=request.user,
-                item=item,
-                shapes=request.data["shapes"],
-                expected_version=version,
-            )
-        except ShapesInvalid as exc:
-            raise ValidationError(exc.errors) from exc
+            raise Invalid({"shapes": ["This field is required."]})
+        document = services.annotation_save(
+            user=request.user, item=item, shapes=request.data["shapes"], expected_version=version
+        )
         return document_response(document, code=201 if version == 0 else 200)
 
 
 class ItemAnnotationSubmitApi(APIView):
     @extend_schema(request=None, responses=DocumentOutputSerializer)
     def post(self, request: Request, item_id: int) -> Response:
-        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         document = services.annotation_submit(user=request.user, item=item)
         return document_response(document)
 
@@ -111,7 +82,7 @@ class ItemAnnotationSubmitApi(APIView):
 class ItemSkipApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, item_id: int) -> Response:
-        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         services.item_skip(user=request.user, item=item)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -131,7 +102,7 @@ class ProjectAnnotationsApi(APIView):
         ],
     )
     def get(self, request: Request, project_id: int) -> Response:
-        project_for(request, project_id, needed=Role.REVIEWER)
+        project_for(request.user, project_id, needed=Role.REVIEWER)
         documents = documents_visible_to(user=request.user).filter(item__project_id=project_id)
         query = {name: value for name, value in request.query_params.items() if value != ""}
         payload = self.FilterSerializer(data=query)
@@ -186,11 +157,6 @@ class AnnotationReviewApi(APIView):
     @extend_schema(request=InputSerializer, responses=DocumentOutputSerializer)
     def post(self, request: Request, document_id: int) -> Response:
         document = document_for(request, document_id)
-        role = project_role(user=request.user, project_id=document.item.project_id)
-        if not role_at_least(role, Role.REVIEWER):
-            raise PermissionDenied("Reviewing needs the reviewer or manager role.")
-        if document.annotator_id == request.user.pk and not request.user.is_superuser:
-            raise PermissionDenied("You cannot review your own annotation.")
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         document = services.annotation_review(

@@ -1,11 +1,11 @@
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from annotate.models import AnnotationDocument, Revision
-from projects.models import Membership, Role
+from annotate.models import AnnotationDocument, DocumentKind, Revision
+from projects.models import Item, Membership, Role
 
 
-def documents_visible_to(*, user: AbstractBaseUser) -> QuerySet[AnnotationDocument]:
+def documents_visible_to(*, user: User) -> QuerySet[AnnotationDocument]:
     """Reviewers and managers see every document of their projects; anyone sees their own."""
     documents = AnnotationDocument.objects.select_related("item__project", "annotator")
     if user.is_superuser:
@@ -21,3 +21,14 @@ def documents_visible_to(*, user: AbstractBaseUser) -> QuerySet[AnnotationDocume
 
 def revisions_of(*, document: AnnotationDocument) -> QuerySet[Revision]:
     return document.revisions.select_related("author").order_by("version")
+
+
+def annotation_document_of(*, user: User, item: Item) -> AnnotationDocument:
+    """The caller's document, or an unsaved empty one at version 0."""
+    document = AnnotationDocument.objects.filter(
+        item=item, annotator=user, kind=DocumentKind.ANNOTATOR
+    ).first()
+    if document is None:
+        return AnnotationDocument(item=item, annotator=user, version=0, shapes=[])
+    document.annotator = user
+    return document

@@ -3,7 +3,7 @@
 import time
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,22 +18,22 @@ from annotate.models import (
     DocumentStatus,
     Revision,
 )
+from annotate.selectors import annotation_document_of
 from annotate.shapes import validate_shapes
-from loupe.errors import Conflict, PreconditionFailed
-from projects.models import Item, ItemRole, Project
+from common.errors import Conflict, PermissionDenied, StaleVersion
+from projects.models import Item, ItemRole, Project, Role
+from projects.selectors import project_role, role_at_least
 
 CLAIM_ATTEMPTS = 8
 
 
-def activity_log(
-    *, user: AbstractBaseUser, item: Item, verb: str, data: dict[str, Any] | None = None
-) -> None:
+def activity_log(*, user: User, item: Item, verb: str, data: dict[str, Any] | None = None) -> None:
     ActivityEvent.objects.create(
         project_id=item.project_id, item=item, user=user, verb=verb, data=data or {}
     )
 
 
-def item_assign_next(*, user: AbstractBaseUser, project: Project) -> Item | None:
+def item_assign_next(*, user: User, project: Project) -> Item | None:
     """The caller's unfinished item, else claim a new one; None when the queue is empty.
 
     The claim is one conditional UPDATE on the item row (assigned_count < overlap), taken on a
@@ -60,7 +60,7 @@ def item_assign_next(*, user: AbstractBaseUser, project: Project) -> Item | None
 
 
 @transaction.atomic
-def _claim_one(*, user: AbstractBaseUser, project: Project) -> Item | None | bool:
+def _claim_one(*, user: User, project: Project) -> Item | None | bool:
     """Claim one item: the Item, None when nothing is left, False to look again."""
     # Ordered like the (project, role, assigned_count, id) index, so Postgres stops at the first
     # free row instead of sorting every unclaimed item of a large queue.
@@ -88,14 +88,14 @@ def _claim_one(*, user: AbstractBaseUser, project: Project) -> Item | None | boo
     return item
 
 
-def _assignment_finish(*, user: AbstractBaseUser, item: Item, state: str) -> int:
+def _assignment_finish(*, user: User, item: Item, state: str) -> int:
     return Assignment.objects.filter(user=user, item=item, state=AssignmentState.ACTIVE).update(
         state=state, finished_at=timezone.now()
     )
 
 
 @transaction.atomic
-def item_skip(*, user: AbstractBaseUser, item: Item) -> None:
+def item_skip(*, user: User, item: Item) -> None:
     """Give the item back to the queue for someone else; the caller will not get it again."""
     if _assignment_finish(user=user, item=item, state=AssignmentState.SKIPPED):
         Item.objects.filter(pk=item.pk, assigned_count__gt=0).update(
@@ -104,25 +104,21 @@ def item_skip(*, user: AbstractBaseUser, item: Item) -> None:
     activity_log(user=user, item=item, verb=ActivityVerb.SKIPPED)
 
 
-def annotation_document_of(*, user: AbstractBaseUser, item: Item) -> AnnotationDocument:
-    """The caller's document, or an unsaved empty one at version 0."""
-    document = AnnotationDocument.objects.filter(
-        item=item, annotator=user, kind=DocumentKind.ANNOTATOR
-    ).first()
-    if document is None:
-        return AnnotationDocument(item=item, annotator=user, version=0, shapes=[])
-    document.annotator = user
+def annotation_open(*, user: User, item: Item) -> AnnotationDocument:
+    """The caller's document (an unsaved empty one at version 0), logged as opened."""
+    document = annotation_document_of(user=user, item=item)
+    activity_log(user=user, item=item, verb=ActivityVerb.OPENED, data={"version": document.version})
     return document
 
 
 @transaction.atomic
 def annotation_save(
-    *, user: AbstractBaseUser, item: Item, shapes: Any, expected_version: int
+    *, user: User, item: Item, shapes: Any, expected_version: int
 ) -> AnnotationDocument:
     """Write the caller's shapes if the document is still at `expected_version`.
 
     The version check and the increment are one UPDATE, so of two concurrent writers holding the
-    same version exactly one wins and the other gets PreconditionFailed with nothing changed.
+    same version exactly one wins and the other gets StaleVersion with nothing changed.
     """
     clean = validate_shapes(
         shapes, labels=item.project.labels, width=item.asset.width, height=item.asset.height
@@ -150,7 +146,7 @@ def annotation_save(
 
 
 def _document_create(
-    *, user: AbstractBaseUser, item: Item, shapes: list, version: int = 1
+    *, user: User, item: Item, shapes: list, version: int = 1
 ) -> AnnotationDocument:
     try:
         with transaction.atomic():
@@ -167,7 +163,7 @@ def _document_create(
 
 
 def _document_update(
-    *, user: AbstractBaseUser, item: Item, shapes: list, expected_version: int
+    *, user: User, item: Item, shapes: list, expected_version: int
 ) -> AnnotationDocument:
     now = timezone.now()
     mine = AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
@@ -186,7 +182,7 @@ def _document_update(
     return document
 
 
-def _raise_stale(*, user: AbstractBaseUser, item: Item) -> None:
+def _raise_stale(*, user: User, item: Item) -> None:
     # Under contention most writes end here: read two columns, not the shapes.
     version, status = (
         AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
@@ -195,16 +191,15 @@ def _raise_stale(*, user: AbstractBaseUser, item: Item) -> None:
     ) or (0, DocumentStatus.DRAFT)
     if status == DocumentStatus.ACCEPTED:
         raise Conflict("This annotation was accepted by a reviewer and can no longer be edited.")
-    exc = PreconditionFailed(
+    raise StaleVersion(
         f"Your copy is out of date: the document is at version {version}. "
-        "Reload to see the latest shapes."
+        "Reload to see the latest shapes.",
+        current_version=version,
     )
-    exc.extra = {"current_version": version}  # type: ignore[attr-defined]
-    raise exc
 
 
 @transaction.atomic
-def annotation_submit(*, user: AbstractBaseUser, item: Item) -> AnnotationDocument:
+def annotation_submit(*, user: User, item: Item) -> AnnotationDocument:
     document = annotation_document_of(user=user, item=item)
     if document.pk is None:
         # Created at version 0 so that the submission below is version 1 with its revision:
@@ -240,8 +235,14 @@ def annotation_submit(*, user: AbstractBaseUser, item: Item) -> AnnotationDocume
 
 @transaction.atomic
 def annotation_review(
-    *, reviewer: AbstractBaseUser, document: AnnotationDocument, decision: str, comment: str
+    *, reviewer: User, document: AnnotationDocument, decision: str, comment: str
 ) -> AnnotationDocument:
+    """Accept or reject a submitted document: reviewers and managers, never their own work."""
+    role = project_role(user=reviewer, project_id=document.item.project_id)
+    if not role_at_least(role, Role.REVIEWER):
+        raise PermissionDenied("Reviewing needs the reviewer or manager role.")
+    if document.annotator_id == reviewer.pk and not reviewer.is_superuser:
+        raise PermissionDenied("You cannot review your own annotation.")
     status = {"accept": DocumentStatus.ACCEPTED, "reject": DocumentStatus.REJECTED}[decision]
     updated = AnnotationDocument.objects.filter(
         pk=document.pk, status=DocumentStatus.SUBMITTED

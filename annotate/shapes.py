@@ -8,6 +8,7 @@ import math
 import uuid
 from typing import Any
 
+from common.errors import Invalid
 from projects.schema import attribute_value_ok
 
 MAX_SHAPES = 10_000
@@ -15,10 +16,8 @@ MAX_POINTS = 20_000  # numbers in one shape's points
 SHAPE_FIELDS = {"id", "label", "kind", "points", "attributes", "occluded", "rotation", "rle"}
 
 
-class ShapesInvalid(ValueError):
-    def __init__(self, errors: dict[str, Any]) -> None:
-        super().__init__(errors)
-        self.errors = errors
+class ShapesInvalid(Invalid):
+    """Errors keyed by shape position and field."""
 
 
 def validate_shapes(

@@ -338,7 +338,7 @@ def _items_chunk(
     files = [
         (f"img_{index:05d}.png", io.BytesIO(png_bytes(index, image_tag, size))) for index in indexes
     ]
-    services.items_create(project=project, images=services.validate_uploads(files))
+    services.items_upload(project=project, files=files)
 
 
 def _items_chunk_child(

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loupe import ratelimit
+from common import ratelimit
 
 
 class TokenApi(APIView):

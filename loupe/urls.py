@@ -3,9 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotate import apis as annotate_apis
+from annotate import views as annotate_views
 from loupe import apis as loupe_apis
 from loupe import views
 from projects import apis as project_apis
+from projects import views as project_views
 from quality import apis as quality_apis
 
 api_v1 = [
@@ -79,10 +81,10 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("healthz/", views.healthz, name="healthz"),
-    path("projects/new/", views.project_new, name="project-new"),
-    path("projects/<int:project_id>/", views.project_page, name="project"),
-    path("projects/<int:project_id>/label/", views.label_page, name="label"),
-    path("items/<int:item_id>/label/", views.label_item_page, name="label-item"),
+    path("projects/new/", project_views.project_new, name="project-new"),
+    path("projects/<int:project_id>/", project_views.project_page, name="project"),
+    path("projects/<int:project_id>/label/", annotate_views.label_page, name="label"),
+    path("items/<int:item_id>/label/", annotate_views.label_item_page, name="label-item"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,11 +1,10 @@
-"""Server-rendered pages. They hand a JSON config to ES modules; no inline script anywhere."""
+"""The page shell: login, logout, the project list, health and the latency floor."""
 
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema
@@ -13,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loupe import ratelimit
-from projects.models import Project, Role
-from projects.selectors import item_with_role, project_with_role, projects_visible_to, role_at_least
+from common import ratelimit
+from projects.models import Role
+from projects.selectors import projects_visible_to
 
 
 class LoginView(auth_views.LoginView):
@@ -67,60 +66,3 @@ def home(request: HttpRequest) -> HttpResponse:
         "loupe/home.html",
         {"projects": projects, "can_create": request.user.has_perm("projects.add_project")},
     )
-
-
-def _project_or_404(request: HttpRequest, project_id: int, needed: str) -> tuple[Project, str]:
-    project, role = project_with_role(user=request.user, project_id=project_id)
-    if project is None or role is None:
-        raise Http404("No such project.")
-    if not role_at_least(role, needed):
-        raise PermissionDenied
-    return project, role  # type: ignore[return-value]
-
-
-@login_required
-def project_new(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("projects.add_project"):
-        raise PermissionDenied
-    return render(request, "projects/project_new.html", {"page_config": {}})
-
-
-@login_required
-def project_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    project, role = _project_or_404(request, project_id, Role.ANNOTATOR)
-    config = {"projectId": project.pk, "role": role, "username": request.user.get_username()}
-    return render(
-        request,
-        "projects/project.html",
-        {"project": project, "role": role, "page_config": config},
-    )
-
-
-def _studio(request: HttpRequest, project: Project, role: str, item_id: int | None) -> HttpResponse:
-    config = {
-        "projectId": project.pk,
-        "projectName": project.name,
-        "itemId": item_id,
-        "role": role,
-        "username": request.user.get_username(),
-        "labels": project.labels,
-        "guidelines": project.guidelines,
-        "apiRoot": "/api/v1/",
-    }
-    return render(
-        request, "annotate/label.html", {"project": project, "role": role, "page_config": config}
-    )
-
-
-@login_required
-def label_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    project, role = _project_or_404(request, project_id, Role.ANNOTATOR)
-    return _studio(request, project, role, None)
-
-
-@login_required
-def label_item_page(request: HttpRequest, item_id: int) -> HttpResponse:
-    item, role = item_with_role(user=request.user, item_id=item_id)
-    if item is None or role is None:
-        raise Http404("No such item.")
-    return _studio(request, item.project, role, item.pk)

@@ -1,29 +1,33 @@
-"""Object-level access for API views: 404 for what the caller may not know exists, 403 for what
-they may see but not do. Each check is one query: the object with the caller's role beside it."""
+"""Object-level access, the one module every API view and page uses: NotFound for what the
+caller may not know exists, PermissionDenied for what they may see but not do. Each check is one
+query: the object with the caller's role beside it."""
 
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.request import Request
-
+from common.errors import NotFound, PermissionDenied
 from projects.models import Item, Project
-from projects.selectors import item_with_role, project_with_role, role_at_least
+from projects.selectors import AnyUser, item_with_role, project_with_role, role_at_least
 
 
-def _require(role: str, needed: str) -> None:
+def require_role(role: str | None, needed: str) -> None:
     if not role_at_least(role, needed):
         raise PermissionDenied(f"This needs the {needed} role in the project (you are {role}).")
 
 
-def project_for(request: Request, project_id: int, *, needed: str) -> tuple[Project, str]:
-    project, role = project_with_role(user=request.user, project_id=project_id)
+def project_for(user: AnyUser, project_id: int, *, needed: str) -> tuple[Project, str]:
+    project, role = project_with_role(user=user, project_id=project_id)
     if project is None or role is None:
         raise NotFound("No such project.")
-    _require(role, needed)
+    require_role(role, needed)
     return project, role
 
 
-def item_for(request: Request, item_id: int, *, needed: str) -> tuple[Item, str]:
-    item, role = item_with_role(user=request.user, item_id=item_id)
+def item_for(user: AnyUser, item_id: int, *, needed: str) -> tuple[Item, str]:
+    item, role = item_with_role(user=user, item_id=item_id)
     if item is None or role is None:
         raise NotFound("No such item.")
-    _require(role, needed)
+    require_role(role, needed)
     return item, role
+
+
+def require_project_creator(user: AnyUser) -> None:
+    if not user.has_perm("projects.add_project"):
+        raise PermissionDenied("Your account may not create projects; ask an administrator.")

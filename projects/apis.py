@@ -1,23 +1,18 @@
 """Projects, members and items (v1): each view validates, calls a service, serializes."""
 
-from itertools import chain
-
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loupe.pagination import paginated_response
+from common.pagination import paginated_response
 from projects import services
-from projects.access import item_for, project_for
+from projects.access import item_for, project_for, require_project_creator
 from projects.models import ItemRole, Role
-from projects.schema import SchemaError
 from projects.selectors import items_visible_to, project_members, projects_visible_to
 from storage.serving import asset_image_response, asset_thumbnail_response
-from storage.validation import UploadRejected
 
 
 class LabelSerializer(serializers.Serializer):
@@ -46,10 +41,6 @@ class ProjectOutputSerializer(serializers.Serializer):
         return roles.get(project.pk)
 
 
-def _schema_errors(exc: SchemaError) -> ValidationError:
-    return ValidationError(exc.errors)
-
-
 class ProjectListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
@@ -68,14 +59,10 @@ class ProjectListCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: ProjectOutputSerializer})
     def post(self, request: Request) -> Response:
-        if not request.user.has_perm("projects.add_project"):
-            raise PermissionDenied("Your account may not create projects; ask an administrator.")
+        require_project_creator(request.user)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            project = services.project_create(creator=request.user, **payload.validated_data)
-        except SchemaError as exc:
-            raise _schema_errors(exc) from exc
+        project = services.project_create(creator=request.user, **payload.validated_data)
         data = ProjectOutputSerializer(project, context={"roles": {project.pk: Role.MANAGER}}).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -90,20 +77,17 @@ class ProjectDetailApi(APIView):
 
     @extend_schema(responses=ProjectOutputSerializer)
     def get(self, request: Request, project_id: int) -> Response:
-        project, role = project_for(request, project_id, needed=Role.ANNOTATOR)
+        project, role = project_for(request.user, project_id, needed=Role.ANNOTATOR)
         return Response(
             ProjectOutputSerializer(project, context={"roles": {project.pk: role}}).data
         )
 
     @extend_schema(request=InputSerializer, responses=ProjectOutputSerializer)
     def patch(self, request: Request, project_id: int) -> Response:
-        project, role = project_for(request, project_id, needed=Role.MANAGER)
+        project, role = project_for(request.user, project_id, needed=Role.MANAGER)
         payload = self.InputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        try:
-            project = services.project_update(project=project, **payload.validated_data)
-        except SchemaError as exc:
-            raise _schema_errors(exc) from exc
+        project = services.project_update(project=project, **payload.validated_data)
         return Response(
             ProjectOutputSerializer(project, context={"roles": {project.pk: role}}).data
         )
@@ -122,13 +106,13 @@ class ProjectMembersApi(APIView):
 
     @extend_schema(responses=MemberOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        project, _ = project_for(request, project_id, needed=Role.REVIEWER)
+        project, _ = project_for(request.user, project_id, needed=Role.REVIEWER)
         members = project_members(project=project)
         return Response(MemberOutputSerializer(members, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: MemberOutputSerializer})
     def post(self, request: Request, project_id: int) -> Response:
-        project, _ = project_for(request, project_id, needed=Role.MANAGER)
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         membership = services.member_set(project=project, **payload.validated_data)
@@ -138,10 +122,8 @@ class ProjectMembersApi(APIView):
 class ProjectMemberDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int, user_id: int) -> Response:
-        project, _ = project_for(request, project_id, needed=Role.MANAGER)
-        if user_id == request.user.pk:
-            raise ValidationError({"user_id": ["You cannot remove yourself from a project."]})
-        services.member_remove(project=project, user_id=user_id)
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        services.member_remove(project=project, user_id=user_id, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -181,7 +163,7 @@ class ProjectItemsApi(APIView):
 
     @extend_schema(responses=ItemOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        project_for(request, project_id, needed=Role.ANNOTATOR)
+        project_for(request.user, project_id, needed=Role.ANNOTATOR)
         items = items_visible_to(user=request.user, project_id=project_id).order_by("id")
         role = request.query_params.get("role")
         if role:
@@ -190,7 +172,7 @@ class ProjectItemsApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: ItemOutputSerializer(many=True)})
     def post(self, request: Request, project_id: int) -> Response:
-        project, _ = project_for(request, project_id, needed=Role.MANAGER)
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
         payload = self.InputSerializer(
             data={
                 "file": request.FILES.getlist("file"),
@@ -200,22 +182,10 @@ class ProjectItemsApi(APIView):
             }
         )
         payload.is_valid(raise_exception=True)
-        files = [(upload.name, upload) for upload in payload.validated_data.get("file") or []]
-        archive = payload.validated_data.get("archive")
-        if not files and archive is None:
-            raise ValidationError(
-                {"file": ["Send one or more images as `file`, or a zip as `archive`."]}
-            )
-        try:
-            # Lazily: each zip entry must be read while zip_members still holds it open.
-            images = services.validate_uploads(
-                chain(files, services.zip_members(archive) if archive is not None else [])
-            )
-        except UploadRejected as exc:
-            raise ValidationError({"file": [str(exc)]}) from exc
-        items = services.items_create(
+        items = services.items_upload(
             project=project,
-            images=images,
+            files=[(upload.name, upload) for upload in payload.validated_data.get("file") or []],
+            archive=payload.validated_data.get("archive"),
             role=payload.validated_data["role"],
             split=payload.validated_data["split"],
         )
@@ -225,19 +195,19 @@ class ProjectItemsApi(APIView):
 class ItemDetailApi(APIView):
     @extend_schema(responses=ItemOutputSerializer)
     def get(self, request: Request, item_id: int) -> Response:
-        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         return Response(ItemOutputSerializer(item).data)
 
 
 class ItemImageApi(APIView):
     @extend_schema(responses={(200, "image/*"): bytes})
     def get(self, request: Request, item_id: int) -> HttpResponse:
-        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         return asset_image_response(request, asset=item.asset)
 
 
 class ItemThumbnailApi(APIView):
     @extend_schema(responses={(200, "image/webp"): bytes})
     def get(self, request: Request, item_id: int) -> HttpResponse:
-        item, _ = item_for(request, item_id, needed=Role.ANNOTATOR)
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         return asset_thumbnail_response(request, asset=item.asset)

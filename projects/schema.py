@@ -4,6 +4,8 @@ import math
 import re
 from typing import Any
 
+from common.errors import Invalid
+
 SHAPE_KINDS = ("tag", "box", "polygon", "polyline", "keypoints", "cuboid", "mask")
 ATTRIBUTE_TYPES = ("select", "checkbox", "text", "number")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -11,10 +13,8 @@ MAX_LABELS = 500
 DEFAULT_COLORS = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0")
 
 
-class SchemaError(ValueError):
-    def __init__(self, errors: dict[str, Any]) -> None:
-        super().__init__(errors)
-        self.errors = errors
+class SchemaError(Invalid):
+    """Errors keyed by label position and field."""
 
 
 def validate_labels(labels: Any) -> list[dict[str, Any]]:

@@ -1,12 +1,12 @@
 """Reads filtered by what the user may see. Non-members get nothing (404, never a hint)."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from projects.models import Item, ItemRole, Membership, Project, Role
 
 ROLE_RANK = {Role.ANNOTATOR: 1, Role.REVIEWER: 2, Role.MANAGER: 3}
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser = User | AnonymousUser
 # Gold and training items are hidden from annotators (their answers are the test).
 ANNOTATOR_ITEM_ROLES = (ItemRole.TASK,)
 

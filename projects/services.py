@@ -1,29 +1,26 @@
 """Every write of the projects app."""
 
-import zipfile
-from collections.abc import Iterable, Iterator
-from pathlib import PurePosixPath
+from collections.abc import Iterable
+from itertools import chain
 from typing import Any, BinaryIO
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
+from common.errors import Invalid
 from projects.models import Item, ItemRole, Membership, Project, Role
 from projects.schema import validate_labels
 from storage.services import asset_store
 from storage.tasks import asset_thumbnail
-from storage.validation import UploadRejected, ValidatedImage, validate_image
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+from storage.uploads import validate_uploads, zip_members
+from storage.validation import ValidatedImage
 
 
 @transaction.atomic
 def project_create(
     *,
-    creator: AbstractBaseUser,
+    creator: User,
     name: str,
     labels: list[dict[str, Any]],
     description: str = "",
@@ -64,14 +61,14 @@ def _keep_a_manager(*, project: Project, losing_user_id: int) -> None:
         .values_list("user_id", flat=True)
     )
     if managers and set(managers) <= {losing_user_id}:
-        raise ValidationError({"role": ["A project keeps at least one manager."]})
+        raise Invalid({"role": ["A project keeps at least one manager."]})
 
 
 @transaction.atomic
 def member_set(*, project: Project, username: str, role: str) -> Membership:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise ValidationError({"username": [f"No user named {username!r}."]})
+        raise Invalid({"username": [f"No user named {username!r}."]})
     if role != Role.MANAGER:
         _keep_a_manager(project=project, losing_user_id=user.pk)
     # Backed by the (project, user) unique constraint.
@@ -82,32 +79,12 @@ def member_set(*, project: Project, username: str, role: str) -> Membership:
 
 
 @transaction.atomic
-def member_remove(*, project: Project, user_id: int) -> int:
+def member_remove(*, project: Project, user_id: int, by: User) -> int:
+    if user_id == by.pk:
+        raise Invalid({"user_id": ["You cannot remove yourself from a project."]})
     _keep_a_manager(project=project, losing_user_id=user_id)
     deleted, _ = Membership.objects.filter(project=project, user_id=user_id).delete()
     return deleted
-
-
-def validate_uploads(files: Iterable[tuple[str, BinaryIO]]) -> list[ValidatedImage]:
-    """Validate every file before storing any, so one bad file in a batch stores nothing."""
-    validated: list[ValidatedImage] = []
-    try:
-        for name, handle in files:
-            if len(validated) >= settings.UPLOAD_MAX_FILES:
-                raise UploadRejected(f"At most {settings.UPLOAD_MAX_FILES} files per upload.")
-            validated.append(
-                validate_image(
-                    handle,
-                    name=name,
-                    max_bytes=settings.UPLOAD_MAX_BYTES,
-                    max_pixels=settings.UPLOAD_MAX_PIXELS,
-                )
-            )
-    except UploadRejected:
-        for image in validated:
-            image.spooled.close()
-        raise
-    return validated
 
 
 def items_create(
@@ -141,30 +118,18 @@ def items_create(
     return items
 
 
-def zip_members(archive: BinaryIO) -> Iterator[tuple[str, BinaryIO]]:
-    """Image entries of a zip, refusing archives whose declared sizes exceed the limits."""
-    try:
-        bundle = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UploadRejected("The archive is not a valid zip file.") from exc
-    entries = [
-        info
-        for info in bundle.infolist()
-        if not info.is_dir()
-        and PurePosixPath(info.filename).suffix.lower() in IMAGE_SUFFIXES
-        and not PurePosixPath(info.filename).name.startswith(".")
-        and "__MACOSX" not in info.filename
-    ]
-    if not entries:
-        raise UploadRejected("The zip holds no images (jpg, png, webp, gif, bmp, tiff).")
-    if len(entries) > settings.UPLOAD_MAX_FILES:
-        raise UploadRejected(
-            f"The zip holds {len(entries)} images; at most {settings.UPLOAD_MAX_FILES}."
-        )
-    total = sum(info.file_size for info in entries)
-    if total > settings.ZIP_MAX_BYTES:
-        raise UploadRejected("The zip expands past the size limit (possible zip bomb).")
-    for info in entries:
-        # validate_image re-checks the real size while reading, whatever the header declared.
-        with bundle.open(info) as handle:
-            yield PurePosixPath(info.filename).name, handle  # type: ignore[misc]
+def items_upload(
+    *,
+    project: Project,
+    files: Iterable[tuple[str, BinaryIO]],
+    archive: BinaryIO | None = None,
+    role: str = ItemRole.TASK,
+    split: str = "",
+) -> list[Item]:
+    """Validate every uploaded file (and every image of a zip), then store them all or none."""
+    files = list(files)
+    if not files and archive is None:
+        raise Invalid("Send one or more images as `file`, or a zip as `archive`.", field="file")
+    # Lazily: each zip entry must be read while zip_members still holds it open.
+    images = validate_uploads(chain(files, zip_members(archive) if archive is not None else []))
+    return items_create(project=project, images=images, role=role, split=split)

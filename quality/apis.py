@@ -1,11 +1,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.shapes import ShapesInvalid
+from common.errors import NotFound
 from projects.access import item_for
 from projects.models import Role
 from quality.models import GoldAnswer
@@ -27,7 +26,7 @@ class ItemGoldApi(APIView):
 
     @extend_schema(responses=GoldOutputSerializer)
     def get(self, request: Request, item_id: int) -> Response:
-        item, _ = item_for(request, item_id, needed=Role.MANAGER)
+        item, _ = item_for(request.user, item_id, needed=Role.MANAGER)
         gold = GoldAnswer.objects.filter(item=item).first()
         if gold is None:
             raise NotFound("This item has no gold answer.")
@@ -35,11 +34,8 @@ class ItemGoldApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=GoldOutputSerializer)
     def put(self, request: Request, item_id: int) -> Response:
-        item, _ = item_for(request, item_id, needed=Role.MANAGER)
+        item, _ = item_for(request.user, item_id, needed=Role.MANAGER)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            gold = gold_set(item=item, shapes=payload.validated_data["shapes"], author=request.user)
-        except ShapesInvalid as exc:
-            raise ValidationError(exc.errors) from exc
+        gold = gold_set(item=item, shapes=payload.validated_data["shapes"], author=request.user)
         return Response(GoldOutputSerializer(gold).data)

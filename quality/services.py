@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from annotate.shapes import validate_shapes
@@ -9,9 +9,7 @@ from quality.models import GoldAnswer
 
 
 @transaction.atomic
-def gold_set(
-    *, item: Item, shapes: Any, author: AbstractBaseUser | None, source: str = "manual"
-) -> GoldAnswer:
+def gold_set(*, item: Item, shapes: Any, author: User | None, source: str = "manual") -> GoldAnswer:
     clean = validate_shapes(
         shapes, labels=item.project.labels, width=item.asset.width, height=item.asset.height
     )

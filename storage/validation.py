@@ -11,6 +11,8 @@ from typing import IO, BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
+from common.errors import Invalid
+
 ALLOWED_FORMATS = {
     "JPEG": "image/jpeg",
     "PNG": "image/png",
@@ -22,8 +24,11 @@ ALLOWED_FORMATS = {
 CHUNK = 1024 * 1024
 
 
-class UploadRejected(ValueError):
+class UploadRejected(Invalid):
     """The file is not an image Loupe accepts; the message says why, for the uploader."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="file")
 
 
 @dataclass

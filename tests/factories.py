@@ -15,7 +15,7 @@ from PIL import Image
 from annotate.models import AnnotationDocument
 from annotate.services import annotation_save, annotation_submit
 from projects.models import Item, Project
-from projects.services import items_create, member_set, project_create, validate_uploads
+from projects.services import items_upload, member_set, project_create
 from quality.models import GoldAnswer
 from quality.services import gold_set
 
@@ -93,18 +93,14 @@ def project_with_members(
 
 
 def items_add(project: Project, count: int = 1, *, role: str = "task", size=(64, 48)) -> list[Item]:
-    images = validate_uploads(
-        [(f"img{n}.png", io.BytesIO(image_bytes(*size))) for n in range(count)]
-    )
-    return items_create(project=project, images=images, role=role)
+    files = [(f"img{n}.png", io.BytesIO(image_bytes(*size))) for n in range(count)]
+    return items_upload(project=project, files=files, role=role)
 
 
 def item_from_bytes(
     project: Project, data: bytes, *, name: str = "image", role: str = "task"
 ) -> Item:
-    (item,) = items_create(
-        project=project, images=validate_uploads([(name, io.BytesIO(data))]), role=role
-    )
+    (item,) = items_upload(project=project, files=[(name, io.BytesIO(data))], role=role)
     return item
 
 

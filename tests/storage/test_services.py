@@ -10,7 +10,7 @@ from django.db import connection
 from PIL import Image
 
 from projects.models import Item
-from projects.services import items_create, validate_uploads
+from projects.services import items_upload
 from storage.models import Asset, object_key
 from storage.services import asset_store
 from storage.tasks import asset_thumbnail
@@ -69,15 +69,9 @@ def test_the_same_image_in_two_projects_is_two_items_over_one_asset() -> None:
     data = image_bytes()
 
     # when it is uploaded to both, and once more to the first
-    (first,) = items_create(
-        project=first_project, images=validate_uploads([("a.png", io.BytesIO(data))])
-    )
-    (second,) = items_create(
-        project=second_project, images=validate_uploads([("b.png", io.BytesIO(data))])
-    )
-    (again,) = items_create(
-        project=first_project, images=validate_uploads([("c.png", io.BytesIO(data))])
-    )
+    (first,) = items_upload(project=first_project, files=[("a.png", io.BytesIO(data))])
+    (second,) = items_upload(project=second_project, files=[("b.png", io.BytesIO(data))])
+    (again,) = items_upload(project=first_project, files=[("c.png", io.BytesIO(data))])
 
     # then each project holds it once, both over the one asset and one object
     assert again.pk == first.pk
@@ -132,9 +126,11 @@ def test_concurrent_uploads_of_the_same_bytes_store_one_asset_one_item_and_one_o
 
     def upload() -> None:
         try:
-            images = validate_uploads([("same.png", io.BytesIO(data))])
             start.wait(timeout=10)
-            item_ids.extend(item.pk for item in items_create(project=project, images=images))
+            item_ids.extend(
+                item.pk
+                for item in items_upload(project=project, files=[("same.png", io.BytesIO(data))])
+            )
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:

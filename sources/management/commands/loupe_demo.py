@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from loupe.demo import demo_install
+from sources.demo import demo_install
 
 
 class Command(BaseCommand):

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
-from loupe import synthetic
 from projects.models import Item, ItemRole, Project, Role
-from projects.services import items_create, member_set, project_create, validate_uploads
+from projects.services import items_upload, member_set, project_create
 from quality.services import gold_set
+from sources import synthetic
 
 DEMO_PROJECT = "Demo: shapes"
 ACCOUNTS = {"manager": Role.MANAGER, "annotator": Role.ANNOTATOR}
@@ -87,9 +87,7 @@ def demo_install(*, count: int = 24, gold_every: int = 6, seed: int = 0) -> Demo
     return DemoInstall(project=project, passwords=passwords, created_items=created)
 
 
-def _fill(
-    *, project: Project, manager: AbstractBaseUser, count: int, gold_every: int, seed: int
-) -> int:
+def _fill(*, project: Project, manager: User, count: int, gold_every: int, seed: int) -> int:
     have = project.items.count()
     created = 0
     for index, scene in enumerate(synthetic.generate_scenes(count=count, seed=seed)):
@@ -99,9 +97,9 @@ def _fill(
             ItemRole.GOLD if gold_every and index % gold_every == gold_every - 1 else ItemRole.TASK
         )
         name = f"scene-{scene.seed:04d}.png"
-        images = validate_uploads([(name, io.BytesIO(synthetic.scene_to_png_bytes(scene)))])
+        files = [(name, io.BytesIO(synthetic.scene_to_png_bytes(scene)))]
         with transaction.atomic():
-            (item,) = items_create(project=project, images=images, role=role)
+            (item,) = items_upload(project=project, files=files, role=role)
             Item.objects.filter(pk=item.pk).update(metadata={"synthetic_seed": scene.seed})
             gold_set(
                 item=item,

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from loupe.synthetic import (
+from sources.synthetic import (
     CLASSES,
     TAGS,
     Scene,
