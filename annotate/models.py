@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.db import models
 
+from formats.canonical import content_hash
 from projects.models import Item, Project
+
+EMPTY_SHAPES_HASH = content_hash([])
 
 
 class DocumentKind(models.TextChoices):
@@ -26,6 +29,8 @@ class AnnotationDocument(models.Model):
     )
     kind = models.CharField(max_length=16, choices=DocumentKind.choices, default="annotator")
     shapes = models.JSONField(default=list)
+    # SHA-256 of the shapes' RFC 8785 canonical JSON (formats.canonical), set on every save.
+    content_hash = models.CharField(max_length=64, default=EMPTY_SHAPES_HASH)
     version = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=DocumentStatus.choices, default="draft")
     created_at = models.DateTimeField(auto_now_add=True)

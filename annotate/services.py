@@ -21,6 +21,7 @@ from annotate.models import (
 from annotate.selectors import annotation_document_of
 from annotate.shapes import validate_shapes
 from common.errors import Conflict, PermissionDenied, StaleVersion
+from formats.canonical import content_hash
 from projects.models import Item, ItemRole, Project, Role
 from projects.selectors import project_role, role_at_least
 
@@ -155,6 +156,7 @@ def _document_create(
                 annotator=user,
                 kind=DocumentKind.ANNOTATOR,
                 shapes=shapes,
+                content_hash=content_hash(shapes),
                 version=version,
             )
     except IntegrityError:
@@ -172,7 +174,11 @@ def _document_update(
         mine.filter(version=expected_version)
         .exclude(status=DocumentStatus.ACCEPTED)
         .update(
-            shapes=shapes, version=F("version") + 1, status=DocumentStatus.DRAFT, updated_at=now
+            shapes=shapes,
+            content_hash=content_hash(shapes),
+            version=F("version") + 1,
+            status=DocumentStatus.DRAFT,
+            updated_at=now,
         )
     )
     if not updated:
