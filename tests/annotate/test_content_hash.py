@@ -12,10 +12,21 @@ from tests.factories import box, document_saved, items_add
 pytestmark = pytest.mark.django_db
 
 
+def _es6_numbers(value: object) -> object:
+    # RFC 8785 writes numbers as ECMAScript does: 30.0 is "30", 2.5 stays "2.5".
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_es6_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _es6_numbers(v) for k, v in value.items()}
+    return value
+
+
 def jcs_sha256(value: object) -> str:
-    # Independent of formats.canonical: for these shapes (ASCII strings, floats with short
-    # representations) RFC 8785 is json.dumps with sorted keys and no spaces.
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Independent of formats.canonical: for these shapes (ASCII strings, short floats) RFC 8785
+    # is json.dumps with sorted keys, no spaces and ECMAScript number formatting.
+    text = json.dumps(_es6_numbers(value), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
