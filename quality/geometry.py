@@ -273,28 +273,37 @@ def _keypoint_matrix(
     gold: Sequence[Shape], candidates: Sequence[Shape], gold_labels: Sequence[Label | None]
 ) -> Matrix:
     matrix = np.zeros((len(gold), len(candidates)))
-    candidate_points = [np.array(shape["points"], dtype=np.float64) for shape in candidates]
-    for row, (shape, label) in enumerate(zip(gold, gold_labels, strict=True)):
-        gold_points = np.array(shape["points"], dtype=np.float64).reshape(-1, 3)
-        sigmas = keypoint_sigmas(label, len(gold_points))
-        for col, points in enumerate(candidate_points):
+    lengths = [len(shape["points"]) for shape in candidates]
+    # Candidates of one skeleton are stacked so that each gold row is a single array operation.
+    for length in sorted(set(lengths)):
+        cols = [col for col, value in enumerate(lengths) if value == length]
+        stacked = np.array([candidates[col]["points"] for col in cols], dtype=np.float64)
+        stacked = stacked.reshape(len(cols), -1, 3)
+        for row, (shape, label) in enumerate(zip(gold, gold_labels, strict=True)):
             # Another skeleton (another label) has no keypoint-to-keypoint correspondence.
-            if len(points) == gold_points.size:
-                matrix[row, col] = _oks(gold_points, points.reshape(-1, 3), sigmas)
+            if len(shape["points"]) == length:
+                gold_points = np.array(shape["points"], dtype=np.float64).reshape(-1, 3)
+                sigmas = keypoint_sigmas(label, len(gold_points))
+                matrix[row, cols] = _oks(gold_points, stacked, sigmas)
     return matrix
 
 
-def _oks(gold: NDArray[np.float64], candidate: NDArray[np.float64], sigmas: Matrix) -> float:
-    """COCO object keypoint similarity over the gold keypoints with v > 0.
+def _oks(
+    gold: NDArray[np.float64], candidates: NDArray[np.float64], sigmas: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """COCO object keypoint similarity of one gold pose with each candidate pose (k x 3 each).
 
-    OKS = mean_i exp(-d_i^2 / (2 * s^2 * k_i^2)) with k_i = 2 * sigma_i (pycocotools' convention).
-    A candidate keypoint marked absent (v = 0) contributes 0 wherever it lies.
+    OKS = mean_i exp(-d_i^2 / (2 * s^2 * k_i^2)) with k_i = 2 * sigma_i (pycocotools' convention),
+    over the gold keypoints with v > 0. A candidate keypoint marked absent (v = 0) contributes 0
+    wherever it lies.
     """
     counted = gold[:, 2] > 0
+    candidate_marked = candidates[:, :, 2] > 0
     if not counted.any():
         # Nothing to locate: only a candidate that also marks nothing agrees with it.
-        return 1.0 if not (candidate[:, 2] > 0).any() else 0.0
-    squared_distance = ((gold[:, :2] - candidate[:, :2]) ** 2).sum(axis=1)
+        return np.where(candidate_marked.any(axis=1), 0.0, 1.0)
+    squared_distance = ((candidates[:, :, :2] - gold[None, :, :2]) ** 2).sum(axis=2)
     exponent = squared_distance / ((2 * sigmas) ** 2) / keypoint_area(gold) / 2
-    per_keypoint = np.where(candidate[:, 2] > 0, np.exp(-exponent), 0.0)
-    return float(per_keypoint[counted].mean())
+    per_keypoint = np.where(candidate_marked, np.exp(-exponent), 0.0)
+    result: NDArray[np.float64] = per_keypoint[:, counted].mean(axis=1)
+    return result

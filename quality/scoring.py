@@ -185,14 +185,23 @@ def _match_kind(
     thresholds = np.array(
         [label_number(label, "threshold", default_threshold) for label in gold_labels]
     )
-    same_class = np.array(
-        [[g["label"] == c["label"] for c in candidates] for g in gold], dtype=bool
-    ).reshape(len(gold), len(candidates))
+    same_class = _same_class(gold, candidates)
     pairs = [
         (row, col, float(similarity[row, col]))
         for row, col in optimal_pairs(similarity, same_class, thresholds)
     ]
     return _outcomes(kind, gold, candidates, pairs, by_name)
+
+
+def _same_class(gold: Sequence[Shape], candidates: Sequence[Shape]) -> NDArray[np.bool_]:
+    """Whether each pair shares a label; labels become integers so that this is one comparison."""
+    codes: dict[str, int] = {}
+    gold_codes = np.array([codes.setdefault(shape["label"], len(codes)) for shape in gold])
+    candidate_codes = np.array(
+        [codes.setdefault(shape["label"], len(codes)) for shape in candidates]
+    )
+    same: NDArray[np.bool_] = gold_codes[:, None] == candidate_codes[None, :]
+    return same
 
 
 def optimal_pairs(
