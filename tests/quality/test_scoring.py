@@ -155,6 +155,34 @@ def test_square_rotated_45_degrees_overlaps_itself_by_one_over_root_two() -> Non
     assert shape_similarity(diamond, {**square, "rotation": 45 + 360}) == pytest.approx(1.0)
 
 
+def centred_box(cx: float, cy: float, w: float, h: float, rotation: float) -> dict[str, Any]:
+    return box("cat", cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, rotation=rotation)
+
+
+box_pose = st.tuples(
+    st.floats(-20, 20), st.floats(-20, 20), st.floats(1, 30), st.floats(1, 30), st.floats(0, 360)
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(box_pose, box_pose, st.floats(0, 360))
+def test_turning_the_whole_scene_keeps_rotated_box_iou(
+    first: tuple[float, ...], second: tuple[float, ...], turn: float
+) -> None:
+    # Turning both centres about the origin and adding the turn to both rotations moves the pair
+    # rigidly; this only holds if box_corners turns the way the rotation matrix does.
+    cos, sin = math.cos(math.radians(turn)), math.sin(math.radians(turn))
+
+    def turned(cx: float, cy: float, w: float, h: float, rotation: float) -> dict[str, Any]:
+        return centred_box(cx * cos - cy * sin, cx * sin + cy * cos, w, h, rotation + turn)
+
+    before = shape_similarity(centred_box(*first), centred_box(*second))
+    after = shape_similarity(turned(*first), turned(*second))
+
+    assert after == pytest.approx(before, abs=1e-9)
+    assert shape_similarity(centred_box(*second), centred_box(*first)) == pytest.approx(before)
+
+
 # --- polygons, cuboids, polylines -----------------------------------------------------------------
 
 
@@ -284,6 +312,13 @@ def test_keypoints_of_another_skeleton_have_no_similarity() -> None:
     assert shape_similarity(three, two) == 0.0
 
 
+def test_gold_pose_with_no_keypoint_present_only_agrees_with_an_empty_pose() -> None:
+    nothing = shape("keypoints", "person", [0, 0, 0] * 3)
+
+    assert shape_similarity(nothing, dict(nothing)) == 1.0
+    assert shape_similarity(nothing, shape("keypoints", "person", PERSON)) == 0.0
+
+
 # --- masks ----------------------------------------------------------------------------------------
 
 
@@ -293,6 +328,13 @@ def test_mask_iou_counts_pixels_of_the_column_major_rle() -> None:
 
     assert score.tp == 1
     assert score.mean_iou == pytest.approx(2 / 4, abs=1e-15)
+
+
+def test_empty_masks_overlap_nothing() -> None:
+    empty = mask("road", [6])
+
+    assert shape_similarity(empty, dict(empty)) == 0.0
+    assert shape_similarity(empty, mask("road", [0, 2, 4])) == 0.0
 
 
 def test_masks_of_different_sizes_are_refused() -> None:
@@ -309,7 +351,19 @@ def test_right_place_wrong_class_is_one_class_error_not_a_miss_and_an_extra() ->
     )
 
     assert (score.tp, score.fp, score.fn, score.class_errors) == (0, 0, 0, 1)
-    assert outcomes(score) == [("g", "c", "class_error")]
+    assert score.as_dict()["matches"] == [
+        {
+            "gold_id": "g",
+            "candidate_id": "c",
+            "gold_label": "cat",
+            "candidate_label": "dog",
+            "kind": "box",
+            "similarity": 1.0,
+            "outcome": "class_error",
+            "differing_attributes": [],
+            "attributes_compared": 0,
+        }
+    ]
     assert score.mean_iou == 1.0
     assert (score.precision, score.recall, score.accuracy) == (0.0, 0.0, 0.0)
 
