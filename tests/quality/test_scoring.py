@@ -3,6 +3,7 @@ pycocotools, or an invariant. Pure functions: no database."""
 
 import math
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ LABELS: list[dict[str, Any]] = [
 ]
 
 
-def shape(kind: str, label: str, points: list[float], **extra: Any) -> dict[str, Any]:
+def shape(kind: str, label: str, points: Sequence[float], **extra: Any) -> dict[str, Any]:
     return {
         "id": extra.pop("id", str(uuid.uuid4())),
         "label": label,
@@ -143,6 +144,9 @@ def test_square_rotated_by_right_angles_is_the_same_square() -> None:
 
     for rotation in (90, 180, 270, -90):
         assert shape_similarity(square, {**square, "rotation": rotation}) == 1.0
+    # Also when another box in the set is turned and the whole kind goes through shapely.
+    turned = [{**square, "rotation": 90}, {**square, "rotation": 30}]
+    assert similarity_matrix("box", [square], turned, gold_labels=[None])[0, 0] == 1.0
 
 
 def test_square_rotated_45_degrees_overlaps_itself_by_one_over_root_two() -> None:
