@@ -59,9 +59,14 @@ test: install-dev chromium
 	LOUPE_INSECURE_COOKIES=1 LOUPE_DATA_DIR=$${LOUPE_DATA_DIR:-$$(mktemp -d)} \
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Every app package mypy checks (tests and bench are checked by running them).
+TYPED := common formats storage projects annotate quality sources loupe
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy $(TYPED)
 	$(MAKE) --no-print-directory typecheck-js
 
 typecheck-js: node_modules/.installed

@@ -54,7 +54,7 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
             item = _claim_one(user=user, project=project)
         except IntegrityError:
             continue  # the same user claimed it from another tab; look again
-        if item is not False:
+        if item is None or isinstance(item, Item):
             return item
         time.sleep(0.002 * attempt)  # other claims hold the rows for milliseconds
     return None

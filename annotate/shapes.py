@@ -6,6 +6,7 @@ client can point at the exact shape that was refused.
 
 import math
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from common.errors import Invalid
@@ -112,7 +113,7 @@ def _points_errors(shape: dict, label: dict, width: int, height: int) -> list[st
     if len(points) > MAX_POINTS:
         return [f"At most {MAX_POINTS} numbers per shape."]
     stride = 3 if kind == "keypoints" else 2
-    expected = {
+    expected: Callable[[int], bool] = {
         "box": lambda n: n == 4,
         "polygon": lambda n: n >= 6 and n % 2 == 0,
         "polyline": lambda n: n >= 4 and n % 2 == 0,

@@ -14,8 +14,8 @@ class Pagination(PageNumberPagination):
 
 def paginated_response(
     request: Request,
-    queryset: QuerySet,
-    serializer_class: type[Serializer],
+    queryset: QuerySet[Any],
+    serializer_class: type[Serializer[Any]],
     *,
     context: dict[str, Any] | None = None,
 ) -> Response:

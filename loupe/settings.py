@@ -111,7 +111,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "loupe.sqlite3",
+            "NAME": str(DATA_DIR / "loupe.sqlite3"),
             # WAL + a busy timeout let the embedded server take concurrent saves without
             # "database is locked"; IMMEDIATE makes write transactions take the lock up front.
             "OPTIONS": {

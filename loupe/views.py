@@ -60,7 +60,10 @@ def home(request: HttpRequest) -> HttpResponse:
     projects = list(projects_visible_to(user=request.user))
     roles = dict(request.user.memberships.values_list("project_id", "role"))
     for project in projects:
-        project.my_role = Role.MANAGER if request.user.is_superuser else roles.get(project.pk)
+        # Read by the template.
+        project.my_role = (  # type: ignore[attr-defined]
+            Role.MANAGER if request.user.is_superuser else roles.get(project.pk)
+        )
     return render(
         request,
         "loupe/home.html",

@@ -1,6 +1,6 @@
 """Projects, members and items (v1): each view validates, calls a service, serializes."""
 
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from common.pagination import paginated_response
 from projects import services
 from projects.access import item_for, project_for, require_project_creator
-from projects.models import ItemRole, Role
+from projects.models import Item, ItemRole, Project, Role
 from projects.selectors import items_visible_to, project_members, projects_visible_to
 from storage.serving import asset_image_response, asset_thumbnail_response
 
@@ -36,8 +36,8 @@ class ProjectOutputSerializer(serializers.Serializer):
     item_count = serializers.IntegerField(required=False)
     my_role = serializers.SerializerMethodField()
 
-    def get_my_role(self, project) -> str | None:  # noqa: ANN001
-        roles = self.context.get("roles", {})
+    def get_my_role(self, project: Project) -> str | None:
+        roles: dict[int, str] = self.context.get("roles", {})
         return roles.get(project.pk)
 
 
@@ -147,10 +147,10 @@ class ItemOutputSerializer(serializers.Serializer):
     thumbnail_url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
-    def get_image_url(self, item) -> str:  # noqa: ANN001
+    def get_image_url(self, item: Item) -> str:
         return f"/api/v1/items/{item.pk}/image/"
 
-    def get_thumbnail_url(self, item) -> str:  # noqa: ANN001
+    def get_thumbnail_url(self, item: Item) -> str:
         return f"/api/v1/items/{item.pk}/thumbnail/"
 
 
@@ -201,13 +201,13 @@ class ItemDetailApi(APIView):
 
 class ItemImageApi(APIView):
     @extend_schema(responses={(200, "image/*"): bytes})
-    def get(self, request: Request, item_id: int) -> HttpResponse:
+    def get(self, request: Request, item_id: int) -> HttpResponseBase:
         item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         return asset_image_response(request, asset=item.asset)
 
 
 class ItemThumbnailApi(APIView):
     @extend_schema(responses={(200, "image/webp"): bytes})
-    def get(self, request: Request, item_id: int) -> HttpResponse:
+    def get(self, request: Request, item_id: int) -> HttpResponseBase:
         item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         return asset_thumbnail_response(request, asset=item.asset)

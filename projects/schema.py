@@ -71,6 +71,7 @@ def _validate_label(label: Any, index: int) -> dict[str, Any]:
         errors["attributes"] = attribute_errors
     if errors:
         raise SchemaError(errors)
+    assert isinstance(name, str)  # checked above: errors would have been raised
     return {
         "name": name.strip(),
         "color": color.lower(),

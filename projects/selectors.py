@@ -17,15 +17,22 @@ def project_role(*, user: AnyUser, project_id: int) -> str | None:
     if user.is_superuser:
         return Role.MANAGER
     return (
-        Membership.objects.filter(project_id=project_id, user=user)
+        Membership.objects.filter(project_id=project_id, user_id=_user_id(user))
         .values_list("role", flat=True)
         .first()
     )
 
 
+def _user_id(user: AnyUser) -> int:
+    # An anonymous user has no pk; 0 matches no row.
+    return int(user.pk or 0)
+
+
 def _role_subquery(user: AnyUser, project_ref: str) -> Subquery:
     return Subquery(
-        Membership.objects.filter(project_id=OuterRef(project_ref), user=user).values("role")[:1]
+        Membership.objects.filter(project_id=OuterRef(project_ref), user_id=_user_id(user)).values(
+            "role"
+        )[:1]
     )
 
 
@@ -69,7 +76,7 @@ def role_at_least(role: str | None, needed: str) -> bool:
 def projects_visible_to(*, user: AnyUser) -> QuerySet[Project]:
     projects = Project.objects.all()
     if not user.is_superuser:
-        projects = projects.filter(memberships__user=user)
+        projects = projects.filter(memberships__user_id=_user_id(user))
     return projects.annotate(item_count=Count("items", distinct=True)).order_by("-id")
 
 
@@ -81,11 +88,11 @@ def items_visible_to(*, user: AnyUser, project_id: int | None = None) -> QuerySe
     if user.is_superuser:
         return items
     staff_projects = Membership.objects.filter(
-        user=user, role__in=[Role.MANAGER, Role.REVIEWER]
+        user_id=_user_id(user), role__in=[Role.MANAGER, Role.REVIEWER]
     ).values("project_id")
-    annotator_projects = Membership.objects.filter(user=user, role=Role.ANNOTATOR).values(
-        "project_id"
-    )
+    annotator_projects = Membership.objects.filter(
+        user_id=_user_id(user), role=Role.ANNOTATOR
+    ).values("project_id")
     return items.filter(project_id__in=staff_projects) | items.filter(
         project_id__in=annotator_projects, role__in=ANNOTATOR_ITEM_ROLES
     )

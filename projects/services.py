@@ -1,6 +1,7 @@
 """Every write of the projects app."""
 
 from collections.abc import Iterable
+from functools import partial
 from itertools import chain
 from typing import Any, BinaryIO
 
@@ -111,7 +112,7 @@ def items_create(
                     item = Item.objects.get(project=project, asset=asset)
                 items.append(item)
                 asset_id = asset.pk
-                transaction.on_commit(lambda asset_id=asset_id: asset_thumbnail.delay(asset_id))
+                transaction.on_commit(partial(asset_thumbnail.delay, asset_id))
     finally:
         for image in images:
             image.spooled.close()

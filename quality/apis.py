@@ -14,7 +14,7 @@ from quality.services import gold_set
 class GoldOutputSerializer(serializers.Serializer):
     item = serializers.IntegerField(source="item_id")
     shapes = serializers.JSONField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     updated_at = serializers.DateTimeField()
 
 

@@ -35,7 +35,8 @@ def accounts_file() -> Path:
 
 def _read_passwords() -> dict[str, str]:
     try:
-        return json.loads(accounts_file().read_text())
+        passwords: dict[str, str] = json.loads(accounts_file().read_text())
+        return passwords
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
 

@@ -18,12 +18,13 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 # Saturated colours, far from the low-saturation backgrounds, so an object's pixels can be told
 # apart from the background by exact colour.
-CLASSES: dict[str, dict] = {
+CLASSES: dict[str, dict[str, Any]] = {
     "circle": {"color": "#e6194b", "keypoints": [], "skeleton": []},
     "square": {
         "color": "#3cb44b",
@@ -124,7 +125,7 @@ def scene_to_jpeg_bytes(scene: Scene, quality: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def label_schema() -> list[dict]:
+def label_schema() -> list[dict[str, Any]]:
     labels = [
         {
             "name": name,
@@ -150,7 +151,9 @@ def label_schema() -> list[dict]:
     return labels
 
 
-def scene_shapes(scene: Scene, *, kind: str = "box", id_namespace: str = "") -> list[dict]:
+def scene_shapes(
+    scene: Scene, *, kind: str = "box", id_namespace: str = ""
+) -> list[dict[str, Any]]:
     """Ground truth as Loupe shape JSON: one shape per object, then one ``tag`` shape per tag.
 
     With ``kind="keypoints"`` objects of classes without keypoints (circles) are left out, since
@@ -181,7 +184,9 @@ def _points_for_kind(scene_object: SceneObject, kind: str) -> list[float]:
     return list(scene_object.keypoints)
 
 
-def _shape(shape_id: str, label: str, kind: str, points: list[float], occluded: bool) -> dict:
+def _shape(
+    shape_id: str, label: str, kind: str, points: list[float], occluded: bool
+) -> dict[str, Any]:
     return {
         "id": shape_id,
         "label": label,
@@ -275,7 +280,12 @@ def _random_geometry(rng: random.Random, width: int, height: int) -> _Geometry:
     if label == "circle":
         return _circle(round(centre_x, 2), round(centre_y, 2), round(radius, 2))
     if label == "square":
-        angles = [225, 315, 45, 135]  # top-left first, clockwise on screen (y grows downwards)
+        angles: list[float] = [
+            225,
+            315,
+            45,
+            135,
+        ]  # top-left first, clockwise on screen (y grows downwards)
         rotation = rng.uniform(-30, 30)  # below 45 degrees, so corner names stay true
         corners = [_polar(centre_x, centre_y, radius, angle + rotation) for angle in angles]
         return _Geometry(label=label, vertices=corners, keypoints=corners)

@@ -44,8 +44,8 @@ def asset_thumbnail_make(*, asset: Asset) -> str:
     key = asset.thumbnail_key
     if default_storage.exists(key):
         return key
-    with default_storage.open(asset.storage_key, "rb") as handle, Image.open(handle) as image:
-        image = ImageOps.exif_transpose(image)
+    with default_storage.open(asset.storage_key, "rb") as handle, Image.open(handle) as source:
+        image = ImageOps.exif_transpose(source)
         image.thumbnail((settings.THUMBNAIL_SIZE, settings.THUMBNAIL_SIZE))
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
