@@ -15,7 +15,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests import factories
+from tests.projects import factories as projects_factories
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live-server tests drive sync code
 
@@ -63,27 +63,27 @@ def _fresh_cache() -> None:
 
 @pytest.fixture
 def manager(db):
-    return factories.user_create("alice_manager", can_create_projects=True)
+    return projects_factories.user_create("alice_manager", can_create_projects=True)
 
 
 @pytest.fixture
 def annotator(db):
-    return factories.user_create("bob_annotator")
+    return projects_factories.user_create("bob_annotator")
 
 
 @pytest.fixture
 def reviewer(db):
-    return factories.user_create("rita_reviewer")
+    return projects_factories.user_create("rita_reviewer")
 
 
 @pytest.fixture
 def outsider(db):
-    return factories.user_create("olga_outsider", can_create_projects=True)
+    return projects_factories.user_create("olga_outsider", can_create_projects=True)
 
 
 @pytest.fixture
 def project(manager, annotator, reviewer):
-    return factories.project_with_members(
+    return projects_factories.project_with_members(
         manager=manager, bob_annotator="annotator", rita_reviewer="reviewer"
     )
 

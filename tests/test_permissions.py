@@ -16,18 +16,12 @@ from annotate.models import ActivityEvent, AnnotationDocument, Assignment, Revis
 from projects.models import Item, Membership, Project
 from quality.models import GoldAnswer
 from storage.models import Asset
+from tests.annotate.factories import box, document_submitted
 from tests.conftest import client_for
-from tests.factories import (
-    box,
-    document_submitted,
-    gold_add,
-    image_bytes,
-    item_from_bytes,
-    project_with_members,
-    upload,
-    user_create,
-)
 from tests.objects import asset_copies
+from tests.projects.factories import item_from_bytes, project_with_members, user_create
+from tests.quality.factories import gold_add
+from tests.storage.factories import image_bytes, upload
 
 pytestmark = pytest.mark.django_db
 

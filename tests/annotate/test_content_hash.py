@@ -7,7 +7,8 @@ import pytest
 
 from annotate.models import EMPTY_SHAPES_HASH, AnnotationDocument
 from annotate.services import annotation_save, annotation_submit
-from tests.factories import box, document_saved, items_add
+from tests.annotate.factories import box, document_saved
+from tests.projects.factories import items_add
 
 pytestmark = pytest.mark.django_db
 

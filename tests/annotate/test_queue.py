@@ -12,8 +12,9 @@ from django.db.models import Count
 from annotate.models import ActivityEvent, AnnotationDocument, Assignment, Revision
 from projects.models import Item, Project
 from projects.services import member_set
+from tests.annotate.factories import box, document_saved
 from tests.conftest import client_for
-from tests.factories import box, document_saved, items_add, project_with_members, user_create
+from tests.projects.factories import items_add, project_with_members, user_create
 
 THREADS = 16
 

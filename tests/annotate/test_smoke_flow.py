@@ -1,6 +1,7 @@
 import pytest
 
-from tests.factories import box, items_add
+from tests.annotate.factories import box
+from tests.projects.factories import items_add
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD
+from tests.projects.factories import PASSWORD
 
 CHROMIUM = os.environ.get("LOUPE_CHROMIUM", "/usr/bin/chromium")
 

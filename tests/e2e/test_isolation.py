@@ -3,19 +3,19 @@
 import pytest
 from playwright.sync_api import Page
 
-from tests import factories
+from tests.projects import factories as projects_factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_annotator_of_project_a_gets_404_for_project_b(page: Page, live_server, login, manager):
-    annotator_a = factories.user_create("anna_a")
-    project_a = factories.project_with_members(manager=manager, anna_a="annotator")
-    project_b = factories.project_with_members(manager=manager)
-    (item_b,) = factories.items_add(project_b)
-    (gold_b,) = factories.items_add(project_b, role="gold")
-    (item_a,) = factories.items_add(project_a)
-    (gold_a,) = factories.items_add(project_a, role="gold")
+    annotator_a = projects_factories.user_create("anna_a")
+    project_a = projects_factories.project_with_members(manager=manager, anna_a="annotator")
+    project_b = projects_factories.project_with_members(manager=manager)
+    (item_b,) = projects_factories.items_add(project_b)
+    (gold_b,) = projects_factories.items_add(project_b, role="gold")
+    (item_a,) = projects_factories.items_add(project_a)
+    (gold_a,) = projects_factories.items_add(project_a, role="gold")
     assert annotator_a.memberships.count() == 1
 
     login(page, "anna_a")

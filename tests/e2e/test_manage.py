@@ -10,8 +10,10 @@ from playwright.sync_api import Page, expect
 from annotate import services as annotate_services
 from projects.models import Item, Membership, Project
 from storage.models import Asset
-from tests import factories
-from tests.factories import box, image_bytes, items_add
+from tests.annotate.factories import box
+from tests.projects import factories as projects_factories
+from tests.projects.factories import items_add
+from tests.storage.factories import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -195,7 +197,7 @@ def test_manager_uploads_images_and_a_zip_and_sees_refusals(
 def test_manager_adds_changes_and_removes_a_member(
     page: Page, live_server, login, manager, annotator, console_errors
 ):
-    project = factories.project_with_members(manager=manager)
+    project = projects_factories.project_with_members(manager=manager)
     login(page, "alice_manager")
     page.goto(f"{live_server.url}/projects/{project.pk}/#members")
     rows = page.get_by_test_id("member-row")
@@ -366,7 +368,7 @@ def test_saving_settings_unchanged_keeps_every_schema_detail(
             "skeleton": [],
         },
     ]
-    project = factories.project_with_members(manager=manager, labels=labels)
+    project = projects_factories.project_with_members(manager=manager, labels=labels)
     project.guidelines = "Keep *this*."
     project.save()
     before = Project.objects.get(pk=project.pk)

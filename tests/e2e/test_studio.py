@@ -7,7 +7,8 @@ from playwright.sync_api import Page, expect
 
 from annotate.models import AnnotationDocument, Assignment, Revision
 from projects.models import Item, Project
-from tests.factories import box, items_add
+from tests.annotate.factories import box
+from tests.projects.factories import items_add
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

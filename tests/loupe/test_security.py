@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 from rest_framework.authtoken.models import Token
 
 from tests.conftest import client_for
-from tests.factories import PASSWORD, items_add
+from tests.projects.factories import PASSWORD, items_add
 
 pytestmark = pytest.mark.django_db
 

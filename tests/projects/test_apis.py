@@ -10,15 +10,9 @@ from PIL import Image
 
 from projects.models import Item, Membership, Project
 from storage.models import Asset
-from tests.factories import (
-    image_bytes,
-    item_from_bytes,
-    items_add,
-    upload,
-    user_create,
-    zip_bytes,
-)
 from tests.objects import asset_copies
+from tests.projects.factories import item_from_bytes, items_add, user_create
+from tests.storage.factories import image_bytes, upload, zip_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,9 @@
 import pytest
 
 from quality.models import GoldAnswer
-from tests.factories import box, gold_add, items_add
+from tests.annotate.factories import box
+from tests.projects.factories import items_add
+from tests.quality.factories import gold_add
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from storage.models import object_key
-from tests.factories import image_bytes, upload
+from tests.storage.factories import image_bytes, upload
 
 pytestmark = [
     pytest.mark.django_db,

@@ -15,8 +15,9 @@ from storage.models import Asset, object_key
 from storage.services import asset_store
 from storage.tasks import asset_thumbnail
 from storage.validation import ValidatedImage, validate_image
-from tests.factories import image_bytes, items_add, project_with_members, user_create
 from tests.objects import asset_copies, read, thumbnail_copies
+from tests.projects.factories import items_add, project_with_members, user_create
+from tests.storage.factories import image_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from tests.factories import image_bytes, upload
 from tests.objects import read, thumbnail_copies
+from tests.storage.factories import image_bytes, upload
 
 WORKER_TIMEOUT_SECONDS = 30
 

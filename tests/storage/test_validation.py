@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from storage.validation import UploadRejected, ValidatedImage, validate_image
-from tests.factories import image_bytes
+from tests.storage.factories import image_bytes
 
 LIMITS = {"max_bytes": 50 * 1024 * 1024, "max_pixels": 100_000_000}
 
