@@ -1,6 +1,6 @@
 """Loupe's annotation save beside Label Studio's, in the same run, with the same load generator.
 
-Label Studio is the peer documented in /work/shared/peers/labelstudio/ (read-only here). This
+Label Studio is the peer documented in ../shared/peers/labelstudio/ (read-only here). This
 script reuses that peer's install location, pinned version, server command, environment and
 token, and its own bench.py:
   1. install label-studio==1.23.2 into $WORK/venv (default /tmp/ls_peer/venv) if missing, with
@@ -38,7 +38,13 @@ from bench import _common as common  # noqa: E402
 from bench._load import Client, Request, Response, alternate, json_body, run_step  # noqa: E402
 from bench.save_latency import own_saves, pings, setup_data, summarize, warmup  # noqa: E402
 
-PEER_DIR = Path("/work/shared/peers/labelstudio")
+# The team keeps shared/ beside the repository; LOUPE_PEERS_DIR points elsewhere.
+PEER_DIR = (
+    Path(
+        os.environ.get("LOUPE_PEERS_DIR", Path(__file__).resolve().parents[2] / "shared" / "peers")
+    )
+    / "labelstudio"
+)
 WORK = Path(os.environ.get("WORK", "/tmp/ls_peer"))
 VENV = WORK / "venv"
 LS_VERSION = os.environ.get("LS_VERSION", "1.23.2")
