@@ -1,0 +1,1 @@
+"""Pure Python dataset codecs (no Django): COCO, Pascal VOC, YOLO, JSONL and Parquet."""
