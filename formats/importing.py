@@ -92,3 +92,56 @@ def numbers(value: Any, *, location: str, count: int | None = None) -> list[floa
         wanted = f"{count} numbers" if count is not None else "a list of numbers"
         raise FormatError(f"Expected {wanted}, got {value!r:.80}.", location=location)
     return [float(v) for v in value]
+
+
+SHAPE_FIELDS = {
+    "id",
+    "label",
+    "kind",
+    "points",
+    "attributes",
+    "occluded",
+    "rotation",
+    "rle",
+    "score",
+}
+
+
+def point_count_ok(label: Label, count: int) -> bool:
+    """Whether `count` numbers make a shape of the label's kind (as annotate requires)."""
+    kind = label["kind"]
+    if kind in ("polygon", "polyline"):
+        return count % 2 == 0 and count >= (6 if kind == "polygon" else 4)
+    fixed = {"tag": 0, "box": 4, "mask": 4, "cuboid": 16}
+    return count == fixed.get(kind, 3 * len(label.get("keypoints") or []))
+
+
+def check_shape(
+    shape: Any, schema: Schema, width: int, height: int, *, location: str
+) -> tuple[Shape, float | None]:
+    """A complete Loupe shape checked against the schema and image, and its score if any.
+
+    The shape comes back as given (less its score) so a lossless format stays lossless.
+    """
+    if not isinstance(shape, dict) or set(shape) - SHAPE_FIELDS:
+        raise FormatError("Expected a shape object with Loupe's shape fields.", location=location)
+    try:
+        uuid.UUID(str(shape.get("id")))
+    except ValueError:
+        raise FormatError("A shape id must be a UUID.", location=f"{location}.id") from None
+    label = schema.label(shape.get("label"), location=f"{location}.label")
+    if shape.get("kind") != label["kind"]:
+        message = f"Class {label['name']!r} takes {label['kind']} shapes."
+        raise FormatError(message, location=f"{location}.kind")
+    points = numbers(shape.get("points"), location=f"{location}.points")
+    if not point_count_ok(label, len(points)):
+        raise FormatError(f"Wrong number of points for a {label['kind']}.", location=location)
+    check_attributes(shape.get("attributes"), label, location=f"{location}.attributes")
+    if label["kind"] == "mask" and not isinstance(shape.get("rle"), dict):
+        raise FormatError("A mask needs its rle.", location=f"{location}.rle")
+    check_inside(shape, width, height, location=location)
+    clean = {key: value for key, value in shape.items() if key != "score"}
+    score = shape.get("score")
+    if score is not None:
+        score = numbers([score], location=f"{location}.score")[0]
+    return clean, score

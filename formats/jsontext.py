@@ -25,9 +25,13 @@ def write_array(out: IO[bytes], elements: Iterable[Any]) -> None:
         separator = b",\n"
 
 
-def loads(text: str | bytes, *, location: str) -> Any:
+def loads(text: str | bytes, *, location: str, first_line: int = 1) -> Any:
+    """Parse JSON, naming the file line (counted from `first_line`) of any syntax error."""
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        where = f"{location}, line {error.lineno}" if hasattr(error, "lineno") else location
-        raise FormatError(f"Malformed JSON: {error}", location=where) from None
+    except json.JSONDecodeError as error:
+        where = f"{location}, line {first_line + error.lineno - 1}"
+        message = f"Malformed JSON: {error.msg} (column {error.colno})."
+        raise FormatError(message, location=where) from None
+    except UnicodeDecodeError:
+        raise FormatError("The file is not UTF-8 text.", location=location) from None
