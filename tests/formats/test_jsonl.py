@@ -1,6 +1,7 @@
 import io
 import json
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -113,10 +114,9 @@ def shapes(draw: st.DrawFn) -> dict[str, Any]:
 def test_any_document_round_trips_exactly(
     documents: list[list[dict[str, Any]]], metadata: dict[str, Any]
 ) -> None:
-    entries = [ItemShapes(item(n + 1), document) for n, document in enumerate(documents)]
     entries = [
-        ItemShapes(e.item.__class__(**{**e.item.__dict__, "metadata": metadata}), e.shapes)
-        for e in entries
+        ItemShapes(replace(item(n + 1), metadata=metadata), document)
+        for n, document in enumerate(documents)
     ]
     data = export(write_jsonl, entries, labels=LABELS)
 
@@ -164,7 +164,8 @@ def box(**overrides: Any) -> dict[str, Any]:
         ),
         (
             jsonl("{oops"),
-            "items.jsonl, line 2: Malformed JSON: Expecting property name enclosed in double quotes (column 2).",
+            "items.jsonl, line 2: Malformed JSON: "
+            "Expecting property name enclosed in double quotes (column 2).",
         ),
         (jsonl([1, 2]), "items.jsonl, line 2: Expected an item object with a file_name."),
         (
