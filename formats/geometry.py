@@ -19,14 +19,15 @@ def number(value: float) -> float | int:
     rotation surfacing as "12.000000000001" in one export and "12.0" in the next.
     """
     rounded = round(float(value), 2)
-    if rounded.is_integer():
-        return int(rounded)
-    return rounded
+    whole = int(rounded)
+    return whole if whole == rounded else rounded
 
 
 def rotated_corners(box: Sequence[float], rotation: float) -> list[float]:
     """The four corners [x,y]*4 of box [x1,y1,x2,y2] turned by `rotation` degrees."""
     x1, y1, x2, y2 = box
+    if not rotation:
+        return [x1, y1, x2, y1, x2, y2, x1, y2]  # the common case, without trigonometry noise
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     cos, sin = math.cos(math.radians(rotation)), math.sin(math.radians(rotation))
     corners: list[float] = []
@@ -74,7 +75,7 @@ def outline(shape: Shape) -> list[float]:
 
 def bounds(shape: Shape) -> Bounds | None:
     """Axis-aligned [x1, y1, x2, y2] of a shape, None for a tag or keypoints with none placed."""
-    if shape["kind"] == "mask":
+    if shape["kind"] == "mask" or (shape["kind"] == "box" and not shape.get("rotation")):
         x1, y1, x2, y2 = (float(value) for value in shape["points"])
         return x1, y1, x2, y2
     vertices = outline(shape)
