@@ -25,18 +25,7 @@ def write_jsonl(out: BinaryIO, *, labels: list[Label], items: ItemSource) -> Non
 
 
 def _item_line(entry: ItemShapes) -> dict[str, Any]:
-    item = entry.item
-    return {
-        "item_id": item.item_id,
-        "file_name": item.file_name,
-        "sha256": item.sha256,
-        "width": item.width,
-        "height": item.height,
-        "split": item.split,
-        "tags": list(item.tags),
-        "metadata": item.metadata,
-        "shapes": entry.shapes,
-    }
+    return {**entry.item.fields(), "shapes": entry.shapes}
 
 
 def read_jsonl(

@@ -99,17 +99,9 @@ def _write_table(stream: IO[bytes], schema: pa.Schema, rows: Iterator[Row]) -> N
 
 
 def _item_rows(entry: ItemShapes) -> Iterator[Row]:
-    item = entry.item
-    yield {
-        "item_id": item.item_id,
-        "file_name": item.file_name,
-        "sha256": item.sha256,
-        "width": item.width,
-        "height": item.height,
-        "split": item.split,
-        "tags": list(item.tags),
-        "metadata": json.dumps(item.metadata, sort_keys=True, ensure_ascii=False),
-    }
+    row = entry.item.fields()
+    row["metadata"] = json.dumps(row["metadata"], sort_keys=True, ensure_ascii=False)
+    yield row
 
 
 def _shape_rows(entry: ItemShapes) -> Iterator[Row]:

@@ -25,6 +25,19 @@ class ItemRecord:
     tags: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def fields(self) -> dict[str, Any]:
+        """The item as a JSON-ready dict, as JSONL lines and the Parquet items table hold it."""
+        return {
+            "item_id": self.item_id,
+            "file_name": self.file_name,
+            "sha256": self.sha256,
+            "width": self.width,
+            "height": self.height,
+            "split": self.split,
+            "tags": list(self.tags),
+            "metadata": self.metadata,
+        }
+
 
 @dataclass(frozen=True)
 class ItemShapes:
