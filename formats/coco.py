@@ -194,7 +194,8 @@ def _read_images(value: Any, name: str) -> dict[int, _Image]:
     for index, image in enumerate(value):
         location = f"{name}: images[{index}]"
         ok = isinstance(image, dict) and isinstance(image.get("file_name"), str)
-        ok = ok and all(_positive_int(image.get(key)) for key in ("id", "width", "height"))
+        ok = ok and _whole(image.get("id"), 0) and _whole(image.get("width"), 1)
+        ok = ok and _whole(image.get("height"), 1)
         if not ok:
             raise FormatError("An image needs id, file_name, width and height.", location=location)
         sha256 = image.get("sha256") if isinstance(image.get("sha256"), str) else None
@@ -202,8 +203,8 @@ def _read_images(value: Any, name: str) -> dict[int, _Image]:
     return images
 
 
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _whole(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
 def _annotation_head(

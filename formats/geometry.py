@@ -18,7 +18,7 @@ def number(value: float) -> float | int:
     One rule for every number keeps the output byte-stable and stops 1e-13 noise from a
     rotation surfacing as "12.000000000001" in one export and "12.0" in the next.
     """
-    rounded = round(float(value), 2)
+    rounded = round(value, 2)
     whole = int(rounded)
     return whole if whole == rounded else rounded
 
