@@ -133,8 +133,8 @@ def read_coco(fp: IO[bytes], *, labels: list[Label], name: str = "coco.json") ->
     if not isinstance(document, dict):
         raise FormatError("Expected a COCO object with images and annotations.", location=name)
     schema = Schema(labels)
-    categories = _read_categories(document.get("categories"), schema, name)
-    images = _read_images(document.get("images"), name)
+    categories = _read_categories(_list(document, "categories", name), schema, name)
+    images = _read_images(_list(document, "images", name), name)
     shapes: dict[int, list[Shape]] = {image_id: [] for image_id in images}
     scores: dict[int, dict[str, float]] = {image_id: {} for image_id in images}
     for index, annotation in enumerate(_list(document, "annotations", name)):
@@ -167,9 +167,7 @@ def _list(document: dict[str, Any], key: str, name: str) -> list[Any]:
     return value
 
 
-def _read_categories(value: Any, schema: Schema, name: str) -> dict[int, Label]:
-    if not isinstance(value, list):
-        raise FormatError("'categories' must be a list.", location=f"{name}: categories")
+def _read_categories(value: list[Any], schema: Schema, name: str) -> dict[int, Label]:
     categories: dict[int, Label] = {}
     unknown: list[str] = []
     for index, category in enumerate(value):
@@ -187,9 +185,7 @@ def _read_categories(value: Any, schema: Schema, name: str) -> dict[int, Label]:
     return categories
 
 
-def _read_images(value: Any, name: str) -> dict[int, _Image]:
-    if not isinstance(value, list):
-        raise FormatError("'images' must be a list.", location=f"{name}: images")
+def _read_images(value: list[Any], name: str) -> dict[int, _Image]:
     images: dict[int, _Image] = {}
     for index, image in enumerate(value):
         location = f"{name}: images[{index}]"

@@ -91,7 +91,10 @@ def _text(parent: ElementTree.Element, tag: str, text: str) -> None:
 def read_voc(
     fp: IO[bytes], *, labels: list[Label], name: str = "annotation.xml"
 ) -> list[ImportedItem]:
-    """Read a zip of VOC XML files (any *.xml member) or one XML file; boxes only."""
+    """Read a zip of VOC XML files (any *.xml member) or one XML file; boxes only.
+
+    `fp` must be seekable (an upload or a file): telling a zip from XML reads its end.
+    """
     schema = Schema(labels)
     if zipfile.is_zipfile(fp):
         fp.seek(0)

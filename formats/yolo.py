@@ -141,7 +141,8 @@ def read_yolo(
 
     Classes go through data.yaml's names when the zip has one (a vendor's own class order),
     else straight to the schema's positions. A trailing confidence becomes the shape's score.
-    ImportedItem.file_name is the stem: YOLO never names the image file itself.
+    ImportedItem.file_name is the stem: YOLO never names the image file itself. `fp` must be
+    seekable, as every zip reader needs.
     """
     try:
         archive = zipfile.ZipFile(fp)
