@@ -229,3 +229,17 @@ def test_wrong_values_are_refused_with_their_path(
         read_coco(coco_file(**overrides), labels=LABELS)
 
     assert str(error.value) == message
+
+
+def test_a_mask_class_given_polygons_gets_their_pixels_as_rle() -> None:
+    segmentation = [[10, 10, 30, 10, 30, 20, 10, 20]]
+    annotation = {"id": 1, "image_id": 7, "category_id": 1, "segmentation": segmentation}
+
+    [imported] = read_coco(
+        coco_file(annotations=[annotation], categories=[{"id": 1, "name": "blob"}]), labels=LABELS
+    )
+
+    [mask] = imported.shapes
+    assert mask["points"] == [10.0, 10.0, 30.0, 20.0]
+    assert mask["rle"]["size"] == [50, 100]
+    assert sum(mask["rle"]["counts"][1::2]) == 200

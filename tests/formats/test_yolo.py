@@ -169,3 +169,27 @@ def test_a_label_file_without_its_image_is_refused() -> None:
         read_yolo(yolo_zip("0 0.5 0.5 0.1 0.1\n"), labels=LABELS, image_sizes={})
 
     assert str(error.value) == "labels/train/img_1.txt: No image 'img_1' in the project."
+
+
+def test_a_segment_line_for_a_mask_class_is_rasterised_into_its_rle() -> None:
+    archive = yolo_zip("0 0.25 0.25 0.5 0.25 0.5 0.5 0.25 0.5\n", names="names: [blob]\n")
+
+    [imported] = read_yolo(archive, labels=LABELS, image_sizes=SIZES)
+
+    [mask] = imported.shapes
+    assert mask["kind"] == "mask"
+    assert mask["points"] == [16.0, 12.0, 32.0, 24.0]
+    assert mask["rle"]["size"] == [48, 64]
+    assert sum(mask["rle"]["counts"][1::2]) == 16 * 12
+
+
+def test_pose_visibility_other_than_0_1_2_is_refused() -> None:
+    archive = yolo_zip(
+        "0 0.5 0.5 0.1 0.1 0.5 0.5 2 0.5 0.5 7 0 0 0\n",
+        names="names: [person]\nkpt_shape: [3, 3]\n",
+    )
+
+    with pytest.raises(FormatError) as error:
+        read_yolo(archive, labels=LABELS, image_sizes=SIZES)
+
+    assert str(error.value) == "labels/train/img_1.txt, line 1: Keypoint visibility is 0, 1 or 2."
