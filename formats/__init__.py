@@ -3,53 +3,41 @@
 Every exporter is `write_<format>(out, *, labels, items)`: `out` a binary stream, `labels` the
 project's label schema, `items` a callable returning a fresh iterable of ItemShapes sorted by
 item id (codecs may pass over it more than once and never hold the whole dataset).
+
+The registry imports a codec only when it is used: `import formats.canonical` on the annotation
+save path must not drag pyarrow and pycocotools into every web process.
 """
 
+import importlib
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any
 
-from formats.coco import read_coco, write_coco
-from formats.jsonl import read_jsonl, write_jsonl
-from formats.parquet import write_parquet
-from formats.records import FormatError, ImportedItem, ItemRecord, ItemShapes, Label
+from formats.records import Label
 from formats.streams import ItemSource
-from formats.voc import read_voc, write_voc
-from formats.yolo import read_yolo, write_yolo
-
-
-class Writer(Protocol):
-    def __call__(self, out: BinaryIO, *, labels: list[Label], items: ItemSource) -> Any: ...
 
 
 @dataclass(frozen=True)
 class Exporter:
-    write: Writer
+    name: str
     extension: str
     media_type: str
 
+    def write(
+        self, out: IO[bytes], *, labels: list[Label], items: ItemSource, **options: Any
+    ) -> None:
+        """Call `formats.<name>.write_<name>` (options such as COCO's `info` pass through)."""
+        module = importlib.import_module(f"formats.{self.name}")
+        writer: Any = getattr(module, f"write_{self.name}")
+        writer(out, labels=labels, items=items, **options)
+
 
 EXPORTERS: dict[str, Exporter] = {
-    "coco": Exporter(write_coco, ".json", "application/json"),
-    "voc": Exporter(write_voc, ".zip", "application/zip"),
-    "yolo": Exporter(write_yolo, ".zip", "application/zip"),
-    "jsonl": Exporter(write_jsonl, ".jsonl", "application/jsonl"),
-    "parquet": Exporter(write_parquet, ".zip", "application/zip"),
+    exporter.name: exporter
+    for exporter in (
+        Exporter("coco", ".json", "application/json"),
+        Exporter("voc", ".zip", "application/zip"),
+        Exporter("yolo", ".zip", "application/zip"),
+        Exporter("jsonl", ".jsonl", "application/jsonl"),
+        Exporter("parquet", ".zip", "application/zip"),
+    )
 }
-
-__all__ = [
-    "EXPORTERS",
-    "Exporter",
-    "FormatError",
-    "ImportedItem",
-    "ItemRecord",
-    "ItemShapes",
-    "read_coco",
-    "read_jsonl",
-    "read_voc",
-    "read_yolo",
-    "write_coco",
-    "write_jsonl",
-    "write_parquet",
-    "write_voc",
-    "write_yolo",
-]

@@ -9,12 +9,12 @@ from tests.formats.helpers import export
 from tests.formats.samples import LABELS, every_kind
 
 
-def test_the_codecs_import_nothing_of_django_or_the_apps() -> None:
+def test_the_package_imports_nothing_of_django_the_apps_or_heavy_codecs() -> None:
     code = (
         "import sys, formats; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'django', 'rest_framework', 'common', 'storage', 'projects', 'annotate', 'quality', "
-        "'versioning', 'pipelines', 'loupe'}))"
+        "'versioning', 'pipelines', 'loupe', 'pyarrow', 'pycocotools'}))"
     )
 
     result = subprocess.run(
@@ -54,3 +54,16 @@ def test_exports_keep_their_golden_bytes(name: str) -> None:
     data = export(EXPORTERS[name].write, entries, labels=labels)
 
     assert hashlib.sha256(data).hexdigest() == GOLDEN[name]
+
+
+def test_every_codec_module_imports_without_django() -> None:
+    code = (
+        "import sys, formats.coco, formats.voc, formats.yolo, formats.jsonl, formats.parquet; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework')))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "[]"
