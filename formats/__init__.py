@@ -10,7 +10,7 @@ save path must not drag pyarrow and pycocotools into every web process.
 
 import importlib
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 from formats.records import Label
 from formats.streams import ItemSource
@@ -23,7 +23,7 @@ class Exporter:
     media_type: str
 
     def write(
-        self, out: IO[bytes], *, labels: list[Label], items: ItemSource, **options: Any
+        self, out: BinaryIO, *, labels: list[Label], items: ItemSource, **options: Any
     ) -> None:
         """Call `formats.<name>.write_<name>` (options such as COCO's `info` pass through)."""
         module = importlib.import_module(f"formats.{self.name}")
