@@ -10,6 +10,10 @@ from tests.projects.factories import PASSWORD
 
 CHROMIUM = os.environ.get("LOUPE_CHROMIUM", "/usr/bin/chromium")
 
+# The machine is shared (2 cores, CI beside other work): an upload through S3 can take longer
+# than Playwright's 5 s default before its result shows. Waits still end as soon as it does.
+expect.set_options(timeout=15_000)
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
