@@ -174,3 +174,21 @@ def _attribute_errors(attributes: Any, label: dict) -> list[str]:
         elif not attribute_value_ok(attribute["type"], attribute["values"], value):
             errors.append(f"Invalid value {value!r} for {attribute['type']} attribute {name!r}.")
     return errors
+
+
+def shape_errors_by_id(errors: dict[str, Any], shapes: list[Any]) -> dict[str, Any]:
+    """validate_shapes' errors keyed by shape id instead of position (for change sets, whose
+    client never saw the positions of the merged list)."""
+    by_position = errors.get("shapes")
+    if not isinstance(by_position, dict):
+        return errors
+    keyed: dict[str, Any] = {}
+    for position, shape_errors in by_position.items():
+        shape = shapes[int(position)]
+        shape_id = shape.get("id") if isinstance(shape, dict) else None
+        try:
+            key = str(uuid.UUID(str(shape_id)))
+        except ValueError:
+            key = position
+        keyed[key] = shape_errors
+    return {**errors, "shapes": keyed}
