@@ -21,7 +21,7 @@ from projects.events import LabelUsage
 def shape_class(shape: dict[str, Any], names_to_id: dict[str, str]) -> str | None:
     """The class id of a stored shape (by name for shapes stored before classes had ids)."""
     label_id = shape.get("label_id")
-    return label_id if label_id is not None else names_to_id.get(shape.get("label"))  # type: ignore[arg-type]
+    return label_id if label_id is not None else names_to_id.get(str(shape.get("label")))
 
 
 def shapes_usage(
@@ -32,7 +32,7 @@ def shapes_usage(
     for shape in shapes:
         label_id = shape_class(shape, names_to_id)
         if label_id in label_ids:
-            counts[label_id] = counts.get(label_id, 0) + 1  # type: ignore[index]
+            counts[label_id] = counts.get(label_id, 0) + 1
     return counts
 
 
@@ -52,7 +52,7 @@ def shapes_relabelled(
             changed = True
             continue
         if label_id in renamed:
-            shape = {**shape, "label": renamed[label_id], "label_id": label_id}  # type: ignore[index]
+            shape = {**shape, "label": renamed[label_id], "label_id": label_id}
             changed = True
         out.append(shape)
     return out if changed else None
@@ -83,7 +83,7 @@ def labels_rewrite(
     """Carry every document of the project through the schema change (in its transaction)."""
     # Rows locked in pk order: a save racing this waits, then finds a newer version (412).
     documents = (
-        AnnotationDocument.objects.select_for_update()
+        AnnotationDocument.objects.select_for_update(of=("self",))
         .filter(item__project_id=project_id)
         .order_by("pk")
     )

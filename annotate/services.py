@@ -177,7 +177,7 @@ def _document_base(
     if document.status == DocumentStatus.ACCEPTED or document.version != expected_version:
         _raise_stale(status=document.status, version=document.version)
     if with_shapes:
-        document.shapes = document.base_shapes
+        document.shapes = document.base_shapes  # type: ignore[attr-defined]
     document.annotator = user  # the response names the annotator: no second lookup
     return document
 

@@ -78,8 +78,9 @@ def _ids_errors(labels: list[tuple[int, dict[str, Any]]], previous: list[dict]) 
     for _, label in labels:
         if label["id"] is None:
             kept = previous_ids.get(label["name"])
-            label["id"] = kept if kept and kept not in claimed else label_id_new()
-            claimed.add(label["id"])
+            label_id = kept if kept and kept not in claimed else label_id_new()
+            label["id"] = label_id
+            claimed.add(label_id)
     return errors
 
 
@@ -138,7 +139,7 @@ def _validate_label(label: Any, index: int) -> dict[str, Any]:
         raise SchemaError(errors)
     return {
         "id": label_id,
-        "name": name.strip(),
+        "name": str(name).strip(),
         "color": color.lower(),
         "kind": kind,
         "attributes": attributes,

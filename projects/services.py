@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from itertools import chain
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -117,7 +117,8 @@ def label_usage(
     for _, counts in label_usage_requested.send(
         sender=Project, project_id=project_id, label_ids=label_ids, names=names
     ):
-        for label_id, count in counts.items():
+        found = cast(dict[str, LabelUsage], counts)
+        for label_id, count in found.items():
             usage[label_id] += count
     return usage
 

@@ -25,7 +25,9 @@ def labels_rewrite(
     *, project_id: int, renamed: dict[str, str], removed: set[str], names: dict[str, str], **_: Any
 ) -> None:
     answers = (
-        GoldAnswer.objects.select_for_update().filter(item__project_id=project_id).order_by("pk")
+        GoldAnswer.objects.select_for_update(of=("self",))
+        .filter(item__project_id=project_id)
+        .order_by("pk")
     )
     for gold in answers:
         shapes = shapes_relabelled(gold.shapes, renamed=renamed, removed=removed, names=names)
