@@ -205,6 +205,25 @@ def test_a_rename_carries_every_shape_of_the_class_along(
     ]
 
 
+def test_two_classes_swapping_names_swap_their_shapes_names_too(project, manager, annotator, api):
+    (item,) = items_add(project)
+    car, person = project.label("car"), project.label("person")
+    legacy = {**box("car"), "points": [1.0, 2.0, 30.0, 40.0], "attributes": {}, "occluded": False}
+    document = document_saved(item, annotator, [box("car"), box("person")])
+    AnnotationDocument.objects.filter(pk=document.pk).update(shapes=[*document.shapes, legacy])
+    labels = [{**car, "name": "person"}, {**person, "name": "car"}, project.label("night")]
+
+    response = api(manager).patch(url(project), {"labels": labels}, format="json")
+
+    assert response.status_code == 200, response.json()
+    shapes = AnnotationDocument.objects.get().shapes
+    assert [(s["label"], s["label_id"]) for s in shapes] == [
+        ("person", car["id"]),
+        ("car", person["id"]),
+        ("person", car["id"]),
+    ]
+
+
 def test_an_open_tab_saving_after_a_rename_gets_412_not_an_unknown_label(
     project, manager, annotator, api
 ):
