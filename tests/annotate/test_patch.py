@@ -332,3 +332,19 @@ def test_the_response_size_does_not_grow_with_the_document(project, annotator, a
         sizes.append(len(response.content))
     assert sizes[0] == sizes[1]
     assert set(json.loads(response.content)) == {"version", "content_hash", "status"}
+
+
+def test_a_stale_put_is_answered_before_its_shapes_are_validated(item, annotator, api):
+    document_saved(item, annotator, [box()])
+    patch(api(annotator), item, {"add": [box()]}, 1)
+    before = state(item)
+
+    response = api(annotator).put(
+        url(item),
+        {"shapes": [{"id": "not a uuid", "label": "?"}]},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+
+    assert (response.status_code, response.json()["current_version"]) == (412, 2)
+    assert state(item) == before
