@@ -30,6 +30,25 @@ class DocumentOutputSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
 
 
+class DocumentVersionSerializer(serializers.Serializer):
+    """What a PATCH answers: the new version, not the document (its size is the edit's)."""
+
+    version = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    status = serializers.CharField()
+
+
+class ChangeSetSerializer(serializers.Serializer):
+    """For the schema only: the service checks the change set (annotate.changes)."""
+
+    add = serializers.ListField(child=serializers.JSONField(), required=False)
+    # A field named like Serializer.update: this serializer only documents the body.
+    update = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.JSONField(), required=False
+    )
+    delete = serializers.ListField(child=serializers.UUIDField(), required=False)
+
+
 def document_response(document: AnnotationDocument, *, code: int = 200) -> Response:
     response = Response(DocumentOutputSerializer(document).data, status=code)
     response["ETag"] = f'"{document.version}"'
@@ -69,6 +88,30 @@ class ItemAnnotationApi(APIView):
             user=request.user, item=item, shapes=request.data["shapes"], expected_version=version
         )
         return document_response(document, code=201 if version == 0 else 200)
+
+    @extend_schema(
+        request=ChangeSetSerializer,
+        responses={200: DocumentVersionSerializer, 201: DocumentVersionSerializer},
+        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+        description=(
+            "Apply a change set to the version named by If-Match: `add` new shapes, `update` "
+            "whole shapes by id, `delete` ids. An id that is not where the change set says "
+            "(add of a stored id, update or delete of a missing one) is a 400 naming it; shape "
+            "errors are keyed by shape id. Stale If-Match: 412 with `current_version`; accepted "
+            "document: 409. Answers the new version and content hash, not the document."
+        ),
+    )
+    def patch(self, request: Request, item_id: int) -> Response:
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
+        version = if_match_version(request)
+        document = services.annotation_patch(
+            user=request.user, item=item, changes=request.data, expected_version=version
+        )
+        response = Response(
+            DocumentVersionSerializer(document).data, status=201 if version == 0 else 200
+        )
+        response["ETag"] = f'"{document.version}"'
+        return response
 
 
 class ItemAnnotationSubmitApi(APIView):

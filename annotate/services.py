@@ -5,9 +5,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, JSONField, When
 from django.utils import timezone
 
+from annotate.changes import change_set_apply
 from annotate.models import (
     ActivityEvent,
     ActivityVerb,
@@ -19,7 +20,7 @@ from annotate.models import (
     Revision,
 )
 from annotate.selectors import annotation_document_of
-from annotate.shapes import validate_shapes
+from annotate.shapes import ShapesInvalid, shape_errors_by_id, validate_shapes
 from common.errors import Conflict, PermissionDenied, StaleVersion
 from formats.canonical import content_hash
 from projects.models import Item, ItemRole, Project, Role
@@ -112,28 +113,88 @@ def annotation_open(*, user: User, item: Item) -> AnnotationDocument:
     return document
 
 
-@transaction.atomic
 def annotation_save(
     *, user: User, item: Item, shapes: Any, expected_version: int
 ) -> AnnotationDocument:
     """Write the caller's shapes if the document is still at `expected_version`.
 
-    The version check and the increment are one UPDATE, so of two concurrent writers holding the
-    same version exactly one wins and the other gets StaleVersion with nothing changed.
+    A stale version is answered from one narrow read before the body is validated. The version
+    check that counts is in the UPDATE itself (check and increment in one statement), so of two
+    concurrent writers holding the same version exactly one wins and the other gets StaleVersion
+    with nothing changed.
     """
+    document = _document_base(user=user, item=item, expected_version=expected_version)
     clean = validate_shapes(
         shapes, labels=item.project.labels, width=item.asset.width, height=item.asset.height
     )
-    if expected_version == 0:
-        document = _document_create(user=user, item=item, shapes=clean)
-    else:
-        document = _document_update(
-            user=user, item=item, shapes=clean, expected_version=expected_version
+    return _document_write(user=user, item=item, document=document, shapes=clean)
+
+
+def annotation_patch(
+    *, user: User, item: Item, changes: Any, expected_version: int
+) -> AnnotationDocument:
+    """Apply a change set (annotate.changes) to the caller's document at `expected_version`.
+
+    The same conditional UPDATE as a full save; the response needs only the new version, so a
+    one-shape edit costs the same bytes on the wire whatever the document's size.
+    """
+    document = _document_base(
+        user=user, item=item, expected_version=expected_version, with_shapes=True
+    )
+    shapes = change_set_apply(document.shapes, changes)
+    try:
+        clean = validate_shapes(
+            shapes, labels=item.project.labels, width=item.asset.width, height=item.asset.height
         )
+    except ShapesInvalid as exc:
+        raise ShapesInvalid(shape_errors_by_id(exc.errors, shapes)) from None
+    return _document_write(user=user, item=item, document=document, shapes=clean)
+
+
+def _document_base(
+    *, user: User, item: Item, expected_version: int, with_shapes: bool = False
+) -> AnnotationDocument:
+    """The caller's document if it is at `expected_version` (unsaved at version 0), else raise.
+
+    One read by the unique key; its shapes are fetched only when the version matches, so a stale
+    write costs the same small read whatever the document's size.
+    """
+    mine = AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
+    rows = mine.defer("shapes")
+    if with_shapes:
+        rows = rows.annotate(
+            base_shapes=Case(
+                When(version=expected_version, then=F("shapes")), output_field=JSONField()
+            )
+        )
+    document = rows.first()
+    if document is None:
+        if expected_version != 0:
+            _raise_stale(status=DocumentStatus.DRAFT, version=0)
+        return AnnotationDocument(
+            item=item, annotator=user, kind=DocumentKind.ANNOTATOR, shapes=[], version=0
+        )
+    if document.status == DocumentStatus.ACCEPTED or document.version != expected_version:
+        _raise_stale(status=document.status, version=document.version)
+    if with_shapes:
+        document.shapes = document.base_shapes  # type: ignore[attr-defined]
+    document.annotator = user  # the response names the annotator: no second lookup
+    return document
+
+
+@transaction.atomic
+def _document_write(
+    *, user: User, item: Item, document: AnnotationDocument, shapes: list
+) -> AnnotationDocument:
+    """Write validated shapes over `document` (as read at its version), with revision and event."""
+    if document.pk is None:
+        document = _document_create(user=user, item=item, shapes=shapes)
+    else:
+        _document_update(user=user, item=item, document=document, shapes=shapes)
     Revision.objects.create(
         document=document,
         version=document.version,
-        shapes=clean,
+        shapes=shapes,
         status=document.status,
         author=user,
     )
@@ -141,7 +202,7 @@ def annotation_save(
         user=user,
         item=item,
         verb=ActivityVerb.SAVED,
-        data={"version": document.version, "shapes": len(clean)},
+        data={"version": document.version, "shapes": len(shapes)},
     )
     return document
 
@@ -160,41 +221,44 @@ def _document_create(
                 version=version,
             )
     except IntegrityError:
-        _raise_stale(user=user, item=item)
+        _raise_stale_from_db(user=user, item=item)
         raise
 
 
-def _document_update(
-    *, user: User, item: Item, shapes: list, expected_version: int
-) -> AnnotationDocument:
+def _document_update(*, user: User, item: Item, document: AnnotationDocument, shapes: list) -> None:
+    """Check-and-increment in one UPDATE; `document` becomes the row as written (no re-read)."""
     now = timezone.now()
-    mine = AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
+    digest = content_hash(shapes)
     # Any edit after submission or review needs a new submission.
     updated = (
-        mine.filter(version=expected_version)
+        AnnotationDocument.objects.filter(pk=document.pk, version=document.version)
         .exclude(status=DocumentStatus.ACCEPTED)
         .update(
             shapes=shapes,
-            content_hash=content_hash(shapes),
+            content_hash=digest,
             version=F("version") + 1,
             status=DocumentStatus.DRAFT,
             updated_at=now,
         )
     )
     if not updated:
-        _raise_stale(user=user, item=item)
-    document = mine.get()
-    document.annotator = user  # the response names the annotator: no second lookup
-    return document
+        _raise_stale_from_db(user=user, item=item)
+    document.shapes, document.content_hash = shapes, digest
+    document.version += 1
+    document.status, document.updated_at = DocumentStatus.DRAFT, now
 
 
-def _raise_stale(*, user: User, item: Item) -> None:
+def _raise_stale_from_db(*, user: User, item: Item) -> None:
     # Under contention most writes end here: read two columns, not the shapes.
     version, status = (
         AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
         .values_list("version", "status")
         .first()
     ) or (0, DocumentStatus.DRAFT)
+    _raise_stale(status=status, version=version)
+
+
+def _raise_stale(*, status: str, version: int) -> None:
     if status == DocumentStatus.ACCEPTED:
         raise Conflict("This annotation was accepted by a reviewer and can no longer be edited.")
     raise StaleVersion(

@@ -2,6 +2,10 @@
 
 Errors come back keyed by shape position and field, e.g. {"3": {"points": ["..."]}}, so the
 client can point at the exact shape that was refused.
+
+A shape names its class by `label_id` (the class's stable id), by `label` (its name), or both;
+the id wins, so a tab opened before a rename still saves. The stored shape carries both, the name
+as the schema has it now.
 """
 
 import math
@@ -14,7 +18,17 @@ from projects.schema import attribute_value_ok
 
 MAX_SHAPES = 10_000
 MAX_POINTS = 20_000  # numbers in one shape's points
-SHAPE_FIELDS = {"id", "label", "kind", "points", "attributes", "occluded", "rotation", "rle"}
+SHAPE_FIELDS = {
+    "id",
+    "label",
+    "label_id",
+    "kind",
+    "points",
+    "attributes",
+    "occluded",
+    "rotation",
+    "rle",
+}
 
 
 class ShapesInvalid(Invalid):
@@ -28,12 +42,14 @@ def validate_shapes(
         raise ShapesInvalid({"shapes": ["Expected a list of shapes."]})
     if len(shapes) > MAX_SHAPES:
         raise ShapesInvalid({"shapes": [f"At most {MAX_SHAPES} shapes per document."]})
-    by_name = {label["name"]: label for label in labels}
+    schema = _Schema(labels)
     errors: dict[str, Any] = {}
     clean: list[dict[str, Any]] = []
     seen_ids: set[str] = set()
     for index, shape in enumerate(shapes):
-        shape_errors = _shape_errors(shape, by_name, width, height)
+        label, shape_errors = schema.label_of(shape)
+        if label is not None:
+            shape_errors.update(_shape_errors(shape, label, width, height))
         if not shape_errors:
             # Compared as stored (normalised), so "ABC..." and "abc..." are the same id.
             shape_id = str(uuid.UUID(shape["id"]))
@@ -43,16 +59,61 @@ def validate_shapes(
         if shape_errors:
             errors[str(index)] = shape_errors
         else:
-            clean.append(_normalised(shape))
+            clean.append(_normalised(shape, label))  # type: ignore[arg-type]
+    if not errors:
+        errors = _single_choice_errors(clean, schema)
     if errors:
         raise ShapesInvalid({"shapes": errors})
     return clean
 
 
-def _normalised(shape: dict[str, Any]) -> dict[str, Any]:
+class _Schema:
+    def __init__(self, labels: list[dict[str, Any]]) -> None:
+        self.by_name = {label["name"]: label for label in labels}
+        self.by_id = {label["id"]: label for label in labels if label.get("id")}
+
+    def label_of(self, shape: Any) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+        """The shape's class and, when it has none, why."""
+        if not isinstance(shape, dict):
+            return None, {"non_field_errors": ["Expected a shape object."]}
+        label_id, name = shape.get("label_id"), shape.get("label")
+        if label_id is not None:
+            label = self.by_id.get(label_id) if isinstance(label_id, str) else None
+            if label is None:
+                return None, {"label_id": [f"Unknown class id {label_id!r} for this project."]}
+            return label, {}
+        label = self.by_name.get(name) if isinstance(name, str) else None  # a list won't hash
+        if label is None:
+            return None, {"label": [f"Unknown label {name!r} for this project."]}
+        return label, {}
+
+
+def _single_choice_errors(shapes: list[dict[str, Any]], schema: _Schema) -> dict[str, Any]:
+    """At most one tag per single-choice group (day / night): every tag after the first is named."""
+    first_of_group: dict[str, str] = {}
+    errors: dict[str, Any] = {}
+    for index, shape in enumerate(shapes):
+        label = schema.by_name[shape["label"]] if shape["kind"] == "tag" else {}
+        group = label.get("group")
+        if group is None or label.get("group_choice") != "single":
+            continue
+        first = first_of_group.get(group)
+        if first is None:
+            first_of_group[group] = shape["label"]
+            continue
+        both = f"{first!r} is already tagged" if first != shape["label"] else "It is tagged twice"
+        errors[str(index)] = {
+            "label": [
+                f"{both}: group {group!r} takes one choice per image, not {shape['label']!r} too."
+            ]
+        }
+    return errors
+
+
+def _normalised(shape: dict[str, Any], label: dict[str, Any]) -> dict[str, Any]:
     out = {
         "id": str(uuid.UUID(shape["id"])),
-        "label": shape["label"],
+        "label": label["name"],
         "kind": shape["kind"],
         "points": [float(value) for value in shape.get("points") or []],
         "attributes": shape.get("attributes") or {},
@@ -62,14 +123,14 @@ def _normalised(shape: dict[str, Any]) -> dict[str, Any]:
         out["rotation"] = float(shape["rotation"]) % 360.0
     if shape["kind"] == "mask":
         out["rle"] = shape["rle"]
+    if label.get("id"):
+        out["label_id"] = label["id"]
     return out
 
 
 def _shape_errors(
-    shape: Any, labels: dict[str, dict[str, Any]], width: int, height: int
+    shape: dict[str, Any], label: dict[str, Any], width: int, height: int
 ) -> dict[str, list[str]]:
-    if not isinstance(shape, dict):
-        return {"non_field_errors": ["Expected a shape object."]}
     errors: dict[str, list[str]] = {}
     unknown = set(shape) - SHAPE_FIELDS
     if unknown:
@@ -78,12 +139,8 @@ def _shape_errors(
         uuid.UUID(str(shape.get("id")))
     except ValueError:
         errors["id"] = ["Expected a UUID."]
-    name = shape.get("label")
-    label = labels.get(name) if isinstance(name, str) else None  # a list would not even hash
     kind = shape.get("kind")
-    if label is None:
-        errors["label"] = [f"Unknown label {shape.get('label')!r} for this project."]
-    elif kind != label["kind"]:
+    if kind != label["kind"]:
         errors["kind"] = [f"Label {label['name']!r} takes {label['kind']} shapes, not {kind!r}."]
     else:
         point_errors = _points_errors(shape, label, width, height)
@@ -175,3 +232,21 @@ def _attribute_errors(attributes: Any, label: dict) -> list[str]:
         elif not attribute_value_ok(attribute["type"], attribute["values"], value):
             errors.append(f"Invalid value {value!r} for {attribute['type']} attribute {name!r}.")
     return errors
+
+
+def shape_errors_by_id(errors: dict[str, Any], shapes: list[Any]) -> dict[str, Any]:
+    """validate_shapes' errors keyed by shape id instead of position (for change sets, whose
+    client never saw the positions of the merged list)."""
+    by_position = errors.get("shapes")
+    if not isinstance(by_position, dict):
+        return errors
+    keyed: dict[str, Any] = {}
+    for position, shape_errors in by_position.items():
+        shape = shapes[int(position)]
+        shape_id = shape.get("id") if isinstance(shape, dict) else None
+        try:
+            key = str(uuid.UUID(str(shape_id)))
+        except ValueError:
+            key = position
+        keyed[key] = shape_errors
+    return {**errors, "shapes": keyed}

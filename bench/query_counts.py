@@ -3,6 +3,10 @@
 Counts come from django.test.utils.CaptureQueriesContext around one request each; times are the
 median of --repeat in-process calls (no network, no gunicorn), next to the ping floor.
 
+A one-shape PATCH is measured on a 10-box and a 1,000-box document (bytes answered, time), and
+the stale PUT and PATCH are checked to be answered before their body is validated (the number of
+validate_shapes calls they make must be 0).
+
 usage: .venv/bin/python bench/query_counts.py [--sql] [--profile] [--repeat 50]
 """
 
@@ -55,11 +59,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     shapes_path = f"/api/v1/items/{item.pk}/annotation/"
     state = {"version": 0}
 
-    def put(version: int | None = None) -> Any:
+    def put(version: int | None = None, count: int = 10) -> Any:
         marker = f"qc/{time.perf_counter_ns()}"
         return client.put(
             shapes_path,
-            data=json.dumps({"shapes": common.boxes(10, marker=marker)}),
+            data=json.dumps({"shapes": common.boxes(count, marker=marker)}),
             content_type="application/json",
             HTTP_IF_MATCH=f'"{state["version"] if version is None else version}"',
         )
@@ -68,6 +72,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         response = put()
         if response.status_code in (200, 201):
             state["version"] = int(response["ETag"].strip('"'))
+        return response
+
+    # One-shape edits on a 10-box and a 1,000-box document (items of their own).
+    patched: dict[int, dict[str, Any]] = {}
+    for size, patch_item in ((10, items[-1]), (1000, items[-2])):
+        shapes = common.boxes(size, marker=f"qc/patch/{tag}/{size}")
+        path = f"/api/v1/items/{patch_item.pk}/annotation/"
+        created = client.put(
+            path,
+            data=json.dumps({"shapes": shapes}),
+            content_type="application/json",
+            HTTP_IF_MATCH='"0"',
+        )
+        assert created.status_code == 201, created.content[:300]
+        patched[size] = {"path": path, "shape": shapes[0], "version": 1}
+
+    def patch_one(size: int, version: int | None = None) -> Any:
+        target = patched[size]
+        shape = target["shape"]
+        shape["points"] = [shape["points"][0] + 0.5, *shape["points"][1:]]
+        response = client.patch(
+            target["path"],
+            data=json.dumps({"update": [shape]}),
+            content_type="application/json",
+            HTTP_IF_MATCH=f'"{target["version"] if version is None else version}"',
+        )
+        if response.status_code == 200:
+            target["version"] = int(response["ETag"].strip('"'))
         return response
 
     claimed: dict[str, Any] = {}
@@ -91,18 +123,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ("PUT annotation, create (If-Match 0)", put_and_advance, 201),
         ("PUT annotation, update, 10 boxes", put_and_advance, 200),
         ("PUT annotation, stale -> 412", lambda: put(version=1), 412),
+        ("PUT annotation, stale -> 412, 1,000 boxes", lambda: put(version=1, count=1000), 412),
+        ("PATCH one shape of 10", lambda: patch_one(10), 200),
+        ("PATCH one shape of 1,000", lambda: patch_one(1000), 200),
+        ("PATCH, stale -> 412", lambda: patch_one(1000, version=1), 412),
         ("POST queue/next, claims an item", next_item, 200),
         ("POST queue/next, returns active item", next_item, 200),
         ("POST items/{id}/annotation/submit/", submit_claimed, 200),
     ]
     rows, out = [], {}
+    validations = _count_calls("annotate.services", "validate_shapes")
     for name, call, expected in cases:
+        validations.clear()
         with CaptureQueriesContext(connection) as captured:
             response = call()
         if response.status_code != expected:
             raise SystemExit(f"{name}: HTTP {response.status_code} {response.content[:300]!r}")
         statements = [q["sql"] for q in captured.captured_queries]
-        out[name] = {"queries": len(statements), "sql": statements}
+        out[name] = {
+            "queries": len(statements),
+            "sql": statements,
+            "validations": len(validations),
+            "bytes": len(response.content),
+        }
         if args.sql:
             print(f"\n-- {name}: {len(statements)} queries")
             for sql in statements:
@@ -112,6 +155,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "GET /api/v1/ping/ (floor)": lambda: client.get("/api/v1/ping/"),
         "PUT annotation, update, 10 boxes": put_and_advance,
         "PUT annotation, stale -> 412": lambda: put(version=1),
+        "PUT annotation, stale -> 412, 1,000 boxes": lambda: put(version=1, count=1000),
+        "PATCH one shape of 10": lambda: patch_one(10),
+        "PATCH one shape of 1,000": lambda: patch_one(1000),
+        "PATCH, stale -> 412": lambda: patch_one(1000, version=1),
         "POST queue/next, returns active item": next_item,
         "POST queue/next + submit (claim cycle)": submit_current,
     }
@@ -129,12 +176,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             [
                 name,
                 values.get("queries", "-"),
+                values.get("validations", "-"),
+                values.get("bytes", "-"),
                 common.fmt(median, 2),
                 common.ratio(median, floor) if median is not None else "-",
             ]
         )
     print("\n== SQL queries and in-process median time per request (DRF test client, Postgres)")
-    print(common.table(["request", "queries", "median ms", "x floor"], rows))
+    print(
+        common.table(
+            ["request", "queries", "validations", "bytes out", "median ms", "x floor"], rows
+        )
+    )
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -144,8 +197,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         stream = io.StringIO()
         pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(35)
         print(stream.getvalue())
+    stale_validated = [
+        name for name, values in out.items() if "412" in name and values.get("validations")
+    ]
+    print(
+        "stale writes validated before being refused: "
+        + (", ".join(stale_validated) if stale_validated else "none (answered first)")
+    )
     common.write_results("query_counts", out)
     return out
+
+
+def _count_calls(module_name: str, function_name: str) -> list[None]:
+    """Wrap module.function so each call appends to the returned list (for the whole run)."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    original = getattr(module, function_name)
+    calls: list[None] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(None)
+        return original(*args, **kwargs)
+
+    setattr(module, function_name, counted)
+    return calls
 
 
 if __name__ == "__main__":

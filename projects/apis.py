@@ -1,7 +1,7 @@
 """Projects, members and items (v1): each view validates, calls a service, serializes."""
 
 from django.http.response import HttpResponseBase
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,12 +16,21 @@ from storage.serving import asset_image_response, asset_thumbnail_response
 
 
 class LabelSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        required=False, help_text="Stable class id; shapes refer to it as label_id."
+    )
     name = serializers.CharField()
     color = serializers.CharField(required=False)
     kind = serializers.CharField(required=False)
     attributes = serializers.ListField(child=serializers.DictField(), required=False)
     keypoints = serializers.ListField(child=serializers.CharField(), required=False)
     skeleton = serializers.ListField(child=serializers.ListField(), required=False)
+    group = serializers.CharField(
+        required=False, allow_null=True, default=None, help_text="Tag classes: the tag group."
+    )
+    group_choice = serializers.ChoiceField(
+        choices=["single", "multi"], required=False, allow_null=True, default=None
+    )
 
 
 class ProjectOutputSerializer(serializers.Serializer):
@@ -72,8 +81,17 @@ class ProjectDetailApi(APIView):
         name = serializers.CharField(max_length=200, required=False)
         description = serializers.CharField(required=False, allow_blank=True)
         guidelines = serializers.CharField(required=False, allow_blank=True)
-        labels = serializers.JSONField(required=False)
+        labels = serializers.JSONField(
+            required=False,
+            help_text="Classes keep their id: send it back to rename one; a class without id "
+            "is new (or the class of the same name).",
+        )
         overlap = serializers.IntegerField(min_value=1, max_value=50, required=False)
+        delete_in_use = serializers.BooleanField(
+            required=False,
+            help_text="Delete classes that still have shapes, removing those shapes (409 "
+            "without it); `?force=1` does the same.",
+        )
 
     @extend_schema(responses=ProjectOutputSerializer)
     def get(self, request: Request, project_id: int) -> Response:
@@ -82,12 +100,21 @@ class ProjectDetailApi(APIView):
             ProjectOutputSerializer(project, context={"roles": {project.pk: role}}).data
         )
 
-    @extend_schema(request=InputSerializer, responses=ProjectOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses=ProjectOutputSerializer,
+        parameters=[OpenApiParameter("force", str, description="1: same as delete_in_use")],
+    )
     def patch(self, request: Request, project_id: int) -> Response:
         project, role = project_for(request.user, project_id, needed=Role.MANAGER)
         payload = self.InputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        project = services.project_update(project=project, **payload.validated_data)
+        fields = dict(payload.validated_data)
+        force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
+        delete_in_use = bool(fields.pop("delete_in_use", False)) or force
+        project = services.project_update(
+            project=project, by=request.user, delete_in_use=delete_in_use, **fields
+        )
         return Response(
             ProjectOutputSerializer(project, context={"roles": {project.pk: role}}).data
         )

@@ -3,13 +3,14 @@
 from collections.abc import Iterable
 from functools import partial
 from itertools import chain
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from common.errors import Invalid
+from common.errors import Conflict, Invalid
+from projects.events import LabelUsage, label_usage_requested, labels_changed
 from projects.models import Item, ItemRole, Membership, Project, Role
 from projects.schema import validate_labels
 from storage.services import asset_store
@@ -41,13 +42,101 @@ def project_create(
 
 
 @transaction.atomic
-def project_update(*, project: Project, **fields: Any) -> Project:
+def project_update(
+    *, project: Project, by: User | None = None, delete_in_use: bool = False, **fields: Any
+) -> Project:
+    """Change the project; a new label schema carries every stored shape along.
+
+    Classes are matched by id: a renamed class keeps its shapes (their names are rewritten); a
+    removed class that still has shapes is refused with a Conflict that says how many, unless
+    `delete_in_use`, when its shapes are removed from every document and gold answer.
+    """
     if "labels" in fields:
-        fields["labels"] = validate_labels(fields["labels"])
+        # Locked: of two managers editing the schema at once, the second diffs against the first.
+        previous = Project.objects.select_for_update().only("labels").get(pk=project.pk).labels
+        fields["labels"] = validate_labels(fields["labels"], previous=previous)
+        _labels_carry_shapes(
+            project=project,
+            previous=previous,
+            labels=fields["labels"],
+            by=by,
+            delete_in_use=delete_in_use,
+        )
     for name, value in fields.items():
         setattr(project, name, value)
     project.save(update_fields=[*fields, "updated_at"])
     return project
+
+
+def _labels_carry_shapes(
+    *,
+    project: Project,
+    previous: list[dict[str, Any]],
+    labels: list[dict[str, Any]],
+    by: User | None,
+    delete_in_use: bool,
+) -> None:
+    names = {old["id"]: old["name"] for old in previous if old.get("id")}
+    kinds = {old["id"]: old["kind"] for old in previous if old.get("id")}
+    now = {label["id"]: label for label in labels}
+    renamed = {i: now[i]["name"] for i in names if i in now and now[i]["name"] != names[i]}
+    removed = {i for i in names if i not in now}
+    rekinded = {i for i in names if i in now and now[i]["kind"] != kinds[i]}
+    if not (renamed or removed or rekinded):
+        return
+    if removed or rekinded:
+        usage = label_usage(project_id=project.pk, label_ids=removed | rekinded, names=names)
+        in_kind = {i: usage[i] for i in rekinded if usage[i].shapes}
+        if in_kind:
+            raise Conflict(
+                _usage_message(in_kind, names, "cannot change kind: its shapes would not fit"),
+                labels_in_use=_usage_rows(in_kind, names),
+            )
+        in_use = {i: usage[i] for i in removed if usage[i].shapes}
+        if in_use and not delete_in_use:
+            raise Conflict(
+                _usage_message(in_use, names, "is in use")
+                + " Send delete_in_use: true (or ?force=1) to delete it and remove those shapes.",
+                labels_in_use=_usage_rows(in_use, names),
+            )
+    if renamed or removed:
+        labels_changed.send(
+            sender=Project,
+            project_id=project.pk,
+            renamed=renamed,
+            removed=removed,
+            names=names,
+            by=by,
+        )
+
+
+def label_usage(
+    *, project_id: int, label_ids: set[str], names: dict[str, str]
+) -> dict[str, LabelUsage]:
+    """How many stored shapes (and documents holding them) each class has, over every app."""
+    usage = {label_id: LabelUsage() for label_id in label_ids}
+    for _, counts in label_usage_requested.send(
+        sender=Project, project_id=project_id, label_ids=label_ids, names=names
+    ):
+        found = cast(dict[str, LabelUsage], counts)
+        for label_id, count in found.items():
+            usage[label_id] += count
+    return usage
+
+
+def _usage_message(usage: dict[str, LabelUsage], names: dict[str, str], problem: str) -> str:
+    return " ".join(
+        f"Class {names[i]!r} {problem}: {count.shapes} shape(s) in {count.documents} "
+        "document(s) use it."
+        for i, count in usage.items()
+    )
+
+
+def _usage_rows(usage: dict[str, LabelUsage], names: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"id": i, "name": names[i], "shapes": count.shapes, "documents": count.documents}
+        for i, count in usage.items()
+    ]
 
 
 def _keep_a_manager(*, project: Project, losing_user_id: int) -> None:

@@ -10,8 +10,9 @@ const API_ROOT = "/api/v1/";
 
 /**
  * @typedef {{name: string, type: string, values: string[], default: unknown}} Attribute
- * @typedef {{name: string, color: string, kind: string, attributes: Attribute[],
- *   keypoints: string[], skeleton: number[][]}} LabelClass
+ * @typedef {{id?: string, name: string, color: string, kind: string, attributes: Attribute[],
+ *   keypoints: string[], skeleton: number[][], group?: string | null,
+ *   group_choice?: string | null}} LabelClass
  * @typedef {{id: number, name: string, description: string, guidelines: string,
  *   labels: LabelClass[], overlap: number, item_count?: number, my_role: string | null}} Project
  * @typedef {{name?: string, description?: string, guidelines?: string, overlap?: number,
@@ -149,7 +150,12 @@ export function projectGet(projectId) {
   return request("GET", `projects/${projectId}/`);
 }
 
-/** @param {number} projectId @param {ProjectFields} fields @returns {Promise<Project>} */
+/**
+ * A 409 says a removed class still has shapes (and how many); `delete_in_use` removes them.
+ * @param {number} projectId
+ * @param {ProjectFields & {delete_in_use?: boolean}} fields
+ * @returns {Promise<Project>}
+ */
 export function projectUpdate(projectId, fields) {
   return request("PATCH", `projects/${projectId}/`, fields);
 }

@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * The label-schema editor shared by the new-project page and the project settings: rows of
- * label classes {name, colour, kind, attributes, keypoints, skeleton}. It only edits and reads
- * the list; saving belongs to the page that embeds it.
+ * label classes {id, name, colour, kind, attributes, keypoints, skeleton, group, group_choice}.
+ * It only edits and reads the list; saving belongs to the page that embeds it. Each row keeps its
+ * class's id, so a renamed class stays the same class (and keeps its shapes) on the server.
  */
 
 import { h, replace } from "./dom.js";
@@ -18,6 +19,10 @@ export const KINDS = /** @type {const} */ ([
   ["keypoints", "Keypoints"],
   ["cuboid", "Cuboid"],
   ["mask", "Mask (brush)"],
+]);
+export const GROUP_CHOICES = /** @type {const} */ ([
+  ["single", "one of the group"],
+  ["multi", "any of the group"],
 ]);
 export const ATTRIBUTE_TYPES = /** @type {const} */ ([
   ["select", "Select"],
@@ -270,6 +275,22 @@ export function labelEditor({ labels = [], emptyText = "No label classes yet." }
       value: skeletonText(label.skeleton || [], label.keypoints || []),
       placeholder: "e.g. nose-left_eye, nose-right_eye",
     });
+    const group = h("input", {
+      testid: "label-group",
+      value: label.group || "",
+      placeholder: "e.g. time of day",
+      maxLength: 100,
+    });
+    const choice = label.group_choice || "single";
+    const groupChoice = select("label-group-choice", GROUP_CHOICES, choice, {
+      "aria-label": "Choice in the group",
+    });
+    const groupBlock = h(
+      "div",
+      { class: "keypoint-fields group-fields" },
+      h("label", {}, "Tag group (optional)", group),
+      h("label", {}, "Annotators tick", groupChoice),
+    );
     const keypointBlock = h(
       "div",
       { class: "keypoint-fields" },
@@ -297,6 +318,7 @@ export function labelEditor({ labels = [], emptyText = "No label classes yet." }
     // while they hold names, and are always saved: switching kind never drops them silently.
     const syncKind = () => {
       keypointBlock.hidden = kind.value !== "keypoints" && !keypoints.value.trim();
+      groupBlock.hidden = kind.value !== "tag";
     };
     kind.addEventListener("change", syncKind);
     keypoints.addEventListener("input", syncKind);
@@ -361,6 +383,7 @@ export function labelEditor({ labels = [], emptyText = "No label classes yet." }
         ),
       ),
       keypointBlock,
+      groupBlock,
       h(
         "div",
         { class: "attributes" },
@@ -384,6 +407,7 @@ export function labelEditor({ labels = [], emptyText = "No label classes yet." }
       ),
       error,
     );
+    if (label.id) row.dataset.labelId = label.id;
     return row;
   };
 
@@ -410,7 +434,10 @@ export function labelEditor({ labels = [], emptyText = "No label classes yet." }
           skeleton: [`Unknown keypoints in edge ${skeleton.bad.join(", ")}; use name-name pairs.`],
         };
       }
+      const group = kind === "tag" ? field("label-group").value.trim() : "";
+      const labelId = /** @type {HTMLElement} */ (row).dataset.labelId;
       result.push({
+        ...(labelId ? { id: labelId } : {}),
         name: field("label-name").value.trim(),
         color: field("label-color").value.toLowerCase(),
         kind,
@@ -419,6 +446,8 @@ export function labelEditor({ labels = [], emptyText = "No label classes yet." }
         ),
         keypoints,
         skeleton: skeleton.edges,
+        group: group || null,
+        group_choice: group ? field("label-group-choice").value : null,
       });
     });
     return { labels: result, errors: Object.keys(errors).length ? errors : null };
@@ -450,6 +479,8 @@ export function labelEditor({ labels = [], emptyText = "No label classes yet." }
       kind: "label-kind",
       keypoints: "label-keypoints",
       skeleton: "label-skeleton",
+      group: "label-group",
+      group_choice: "label-group-choice",
     });
     const byRow = /** @type {Record<string, any>} */ (errors);
     for (const [position, rowErrors] of Object.entries(byRow)) {

@@ -5,7 +5,7 @@
  * panels the role may use, and the API enforces the same rules.
  */
 
-import { projectGet, projectUpdate } from "./api.js";
+import { ApiError, projectGet, projectUpdate } from "./api.js";
 import { documentsPanel } from "./documents.js";
 import { $, errorText, h, jsonScript, plural, replace, say, testHook } from "./dom.js";
 import { itemsGrid } from "./items.js";
@@ -153,7 +153,17 @@ if (isManager) {
         project,
         submitText: "Save changes",
         onSubmit: async (fields) => {
-          const saved = await projectUpdate(config.projectId, fields);
+          let saved;
+          try {
+            saved = await projectUpdate(config.projectId, fields);
+          } catch (error) {
+            // A class that still has shapes: the server says how many; deleting them is a choice.
+            if (!(error instanceof ApiError && error.status === 409 && fields.labels)) throw error;
+            if (!window.confirm(`${error.detail}\n\nDelete the class and remove those shapes?`)) {
+              return "Nothing was changed.";
+            }
+            saved = await projectUpdate(config.projectId, { ...fields, delete_in_use: true });
+          }
           form.set(saved);
           showHeader(saved);
           showGuidelines(saved.guidelines);

@@ -60,7 +60,8 @@ def test_the_first_save_creates_version_1_with_a_revision_and_an_event(item, ann
 
     assert response.status_code == 201, response.json()
     assert response["ETag"] == '"1"'
-    stored = {**shape, "points": [1.0, 2.0, 30.0, 40.0]}
+    car_id = item.project.label("car")["id"]
+    stored = {**shape, "points": [1.0, 2.0, 30.0, 40.0], "label_id": car_id}
     document = AnnotationDocument.objects.get()
     assert (document.version, document.status, document.shapes) == (1, "draft", [stored])
     assert response.json()["shapes"] == [stored]

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Chromium logs every refused request; these are the refusals the tests provoke on purpose.
 REFUSED_400 = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+REFUSED_409 = "Failed to load resource: the server responded with a status of 409 (Conflict)"
 
 
 def write_pngs(directory: Path, count: int, prefix: str = "photo") -> list[Path]:
@@ -93,7 +94,8 @@ def test_manager_creates_a_project_with_box_and_tag_classes(
         2,
     )
     assert project.guidelines == "# Boxes\n\nDraw **tight** boxes."
-    assert project.labels == [
+    assert len({label.pop("id") for label in project.labels}) == 3
+    assert [{k: v for k, v in label.items() if "group" not in k} for label in project.labels] == [
         {
             "name": "car",
             "color": "#ff0000",
@@ -328,12 +330,15 @@ def test_manager_edits_the_label_schema_and_guidelines_in_settings(
     project.refresh_from_db()
     assert [label["name"] for label in project.labels] == ["person", "night", "pedestrian"]
     assert project.labels[2] == {
+        "id": project.labels[2]["id"],
         "name": "pedestrian",
         "color": "#123456",
         "kind": "keypoints",
         "attributes": [],
         "keypoints": ["head", "left-foot", "right-foot"],
         "skeleton": [[0, 1], [0, 2]],
+        "group": None,
+        "group_choice": None,
     }
     assert (project.guidelines, project.overlap) == ("Label *everything*.", 3)
     open_tab(page, "overview")
@@ -382,11 +387,80 @@ def test_saving_settings_unchanged_keeps_every_schema_detail(
     expect(page.get_by_test_id("form-saved")).to_have_text("Saved.")
 
     after = Project.objects.get(pk=project.pk)
-    assert after.labels == labels
+    assert after.labels == before.labels
+    assert [{k: v for k, v in label.items() if k in labels[0]} for label in after.labels] == labels
     assert (after.name, after.description, after.guidelines, after.overlap) == (
         before.name,
         before.description,
         "Keep *this*.",
         before.overlap,
     )
+    assert console_errors == []
+
+
+def test_renaming_a_class_in_use_keeps_its_shapes_and_deleting_one_asks_first(
+    page: Page, live_server, login, project, annotator, console_errors
+):
+    # given a document holding a car and a person
+    (item,) = items_add(project)
+    car, person = box("car"), box("person")
+    annotate_services.annotation_save(
+        user=annotator, item=item, shapes=[car, person], expected_version=0
+    )
+    car_id = project.label("car")["id"]
+    login(page, "alice_manager")
+    page.goto(f"{live_server.url}/projects/{project.pk}/#settings")
+    rows = page.get_by_test_id("label-row")
+    expect(rows).to_have_count(3)
+
+    # when the manager renames car
+    rows.nth(0).get_by_test_id("label-name").fill("automobile")
+    page.get_by_test_id("project-submit").click()
+    expect(page.get_by_test_id("form-saved")).to_have_text("Saved.")
+
+    # then the car is an automobile of the same class
+    shapes = annotate_services.AnnotationDocument.objects.get().shapes
+    assert [(s["id"], s["label"], s.get("label_id")) for s in shapes][0] == (
+        car["id"],
+        "automobile",
+        car_id,
+    )
+
+    # when they remove person, which one shape uses: asked first, then done
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    rows.nth(1).get_by_test_id("label-remove").click()
+    page.get_by_test_id("project-submit").click()
+    expect(page.get_by_test_id("form-saved")).to_have_text("Saved.")
+
+    assert "1 shape(s) in 1 document(s)" in dialogs[0]
+    shapes = annotate_services.AnnotationDocument.objects.get().shapes
+    assert [s["id"] for s in shapes] == [car["id"]]
+    project.refresh_from_db()
+    assert [label["name"] for label in project.labels] == ["automobile", "night"]
+    assert console_errors == [REFUSED_409]
+
+
+def test_manager_puts_tag_classes_in_a_single_choice_group(
+    page: Page, live_server, login, project, console_errors
+):
+    login(page, "alice_manager")
+    page.goto(f"{live_server.url}/projects/{project.pk}/#settings")
+    rows = page.get_by_test_id("label-row")
+    expect(rows.nth(0).get_by_test_id("label-group")).to_be_hidden()
+    rows.nth(2).get_by_test_id("label-group").fill("time of day")
+    page.get_by_test_id("label-add").click()
+    rows.nth(3).get_by_test_id("label-name").fill("day")
+    rows.nth(3).get_by_test_id("label-kind").select_option("tag")
+    rows.nth(3).get_by_test_id("label-group").fill("time of day")
+    page.get_by_test_id("project-submit").click()
+    expect(page.get_by_test_id("form-saved")).to_have_text("Saved.")
+
+    project.refresh_from_db()
+    assert [(label["name"], label["group"], label["group_choice"]) for label in project.labels] == [
+        ("car", None, None),
+        ("person", None, None),
+        ("night", "time of day", "single"),
+        ("day", "time of day", "single"),
+    ]
     assert console_errors == []

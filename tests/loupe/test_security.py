@@ -190,7 +190,7 @@ def test_the_schema_is_valid_openapi_3_listing_every_v1_path(db):
     validate(schema)
     assert schema["openapi"].startswith("3.")
     assert {path for path in schema["paths"] if path.startswith("/api/v1/")} == v1_paths()
-    assert set(schema["paths"]["/api/v1/items/{item_id}/annotation/"]) == {"get", "put"}
+    assert set(schema["paths"]["/api/v1/items/{item_id}/annotation/"]) == {"get", "put", "patch"}
 
 
 # --- logging in and rate limits -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import re
 from typing import Any
 
 import pytest
@@ -86,8 +87,11 @@ def test_a_user_allowed_to_create_projects_creates_one_and_becomes_its_manager(m
         "# Draw tight boxes",
         2,
     )
+    ids = [label.pop("id") for label in project.labels]
+    assert [label["id"] for label in data["labels"]] == ids
+    assert len(set(ids)) == 2 and all(re.fullmatch(r"[0-9a-f]{12}", i) for i in ids)
     assert (
-        data["labels"]
+        [{k: v for k, v in label.items() if k != "id"} for label in data["labels"]]
         == project.labels
         == [
             {
@@ -97,6 +101,8 @@ def test_a_user_allowed_to_create_projects_creates_one_and_becomes_its_manager(m
                 "attributes": [],
                 "keypoints": [],
                 "skeleton": [],
+                "group": None,
+                "group_choice": None,
             },
             {
                 "name": "person",
@@ -107,6 +113,8 @@ def test_a_user_allowed_to_create_projects_creates_one_and_becomes_its_manager(m
                 ],
                 "keypoints": ["head", "hand"],
                 "skeleton": [[0, 1]],
+                "group": None,
+                "group_choice": None,
             },
         ]
     )
@@ -218,12 +226,15 @@ def test_a_manager_patches_the_project(project, manager, api):
     assert (project.name, project.guidelines) == ("Renamed", "Be precise.")
     assert project.labels == [
         {
+            "id": project.labels[0]["id"],
             "name": "cat",
             "color": "#e6194b",
             "kind": "box",
             "attributes": [],
             "keypoints": [],
             "skeleton": [],
+            "group": None,
+            "group_choice": None,
         }
     ]
     assert response.json()["labels"] == project.labels

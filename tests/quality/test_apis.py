@@ -19,7 +19,13 @@ def test_a_manager_sets_and_reads_a_gold_answer(project, manager, api):
     loaded = client.get(f"/api/v1/items/{item.pk}/gold/")
 
     assert saved.status_code == 200
-    stored = {**shape, "points": [1.0, 2.0, 3.0, 4.0], "attributes": {}, "occluded": False}
+    stored = {
+        **shape,
+        "points": [1.0, 2.0, 3.0, 4.0],
+        "attributes": {},
+        "occluded": False,
+        "label_id": project.label("car")["id"],
+    }
     assert loaded.json()["shapes"] == saved.json()["shapes"] == [stored]
     assert (loaded.json()["item"], loaded.json()["source"]) == (item.pk, "manual")
     assert list(GoldAnswer.objects.values_list("item_id", "author_id")) == [(item.pk, manager.pk)]
