@@ -73,7 +73,8 @@ def decode_yolo(
 ) -> list[tuple[int, float, list[float]]]:
     """(class index, score, [x1, y1, x2, y2] in image pixels) from rows of cx, cy, w, h, scores.
 
-    Accepts [N, 4+C], [1, N, 4+C] and the transposed [1, 4+C, N] that Ultralytics exports.
+    Accepts [N, 4+C], [1, N, 4+C] and the transposed [1, 4+C, N] that Ultralytics exports (when
+    N = 4+C the layout is ambiguous and read as [N, 4+C]).
     Suppression is per class, detections ordered by score.
     """
     rows = np.asarray(output, dtype=np.float32)
