@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pipelines.dag import Dag
+from pipelines.dag import Dag, PipelineError
 from pipelines.inputs import (
     DatasetInputs,
     DatasetSource,
@@ -28,7 +28,7 @@ from pipelines.inputs import (
     as_items,
 )
 from pipelines.keys import dataset_key, item_key, output_hash
-from pipelines.steps import JsonValue, Step
+from pipelines.steps import DATASET_SOURCES, JsonValue, Step
 
 
 class Store(Protocol):
@@ -193,6 +193,10 @@ class _Walk:
         loader: Loader | None,
         sources: Mapping[str, DatasetSource],
     ) -> None:
+        needed = sorted({name for s in dag.steps for name in s.inputs if name in DATASET_SOURCES})
+        missing = [name for name in needed if name not in sources]
+        if missing:
+            raise PipelineError(f"This pipeline needs the {', '.join(missing)} source(s) to run.")
         self.dag, self.items, self.store, self.loader, self.sources = (
             dag,
             items,

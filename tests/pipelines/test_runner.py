@@ -3,7 +3,7 @@ from typing import Any
 import pytest
 
 from formats.canonical import content_hash
-from pipelines.dag import build_dag
+from pipelines.dag import PipelineError, build_dag
 from pipelines.inputs import DatasetInputs, DatasetSource, Item, ItemInputs, ItemLoader
 from pipelines.keys import item_key, output_hash
 from pipelines.runner import MemoryStore, execute_unit, plan, run
@@ -261,6 +261,19 @@ def test_dataset_source_enters_the_key() -> None:
 
     assert (one.computed, same.computed, more.computed) == (1, 0, 1)
     assert store.outputs[more.dataset_keys["events"]] == 2
+
+
+def test_a_missing_source_is_refused_before_any_work() -> None:
+    registry = Registry()
+
+    @step(name="events", version=1, inputs=("activity",), granularity="dataset", registry=registry)
+    def events(inputs: DatasetInputs) -> int:
+        return len(inputs.source("activity"))
+
+    store = MemoryStore()
+    with pytest.raises(PipelineError, match="needs the activity source"):
+        run(build_dag(["events"], registry), [], store)
+    assert store.puts == 0
 
 
 def test_execute_unit_is_the_bare_computation_a_worker_calls() -> None:
