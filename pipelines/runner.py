@@ -89,6 +89,76 @@ def _checked(step: Step, output: JsonValue) -> JsonValue:
 
 
 @dataclass(frozen=True)
+class UnitResult:
+    key: str
+    output: JsonValue
+    output_hash: str
+    computed: bool  # False: the store already held the key
+
+
+def resolve_item_unit(
+    step: Step,
+    item: Item,
+    upstream_outputs: Mapping[str, JsonValue],
+    store: Store,
+    loader: Loader,
+    sources: Mapping[str, DatasetSource] | None = None,
+) -> UnitResult:
+    """Get-or-compute one per-item unit: what a worker does for each unit it claimed.
+
+    Safe to run twice and to race: the key is a pure function of the inputs and `Store.put` keeps
+    the first value, so a second worker at worst recomputes an identical output.
+    """
+    upstream_hashes = {name: output_hash(upstream_outputs[name]) for name in step.upstream}
+    key = item_key(step, item, upstream_hashes, sources)
+    return _get_or_compute(
+        key, store, lambda: execute_unit(step, item, upstream_outputs, loader, sources)
+    )
+
+
+def resolve_dataset_unit(
+    step: Step,
+    items: Sequence[Item],
+    item_upstream: Mapping[str, Mapping[ItemId, JsonValue]],
+    dataset_upstream: Mapping[str, JsonValue],
+    store: Store,
+    loader: Loader,
+    sources: Mapping[str, DatasetSource] | None = None,
+) -> UnitResult:
+    """Get-or-compute a dataset step over `items` (those whose per-item upstreams succeeded).
+
+    `item_upstream[step][item_id]` holds per-item upstream outputs, `dataset_upstream[step]` the
+    outputs of upstream dataset steps.
+    """
+    item_hashes = {
+        name: {item.item_id: output_hash(outputs[item.item_id]) for item in items}
+        for name, outputs in item_upstream.items()
+    }
+    dataset_hashes = {name: output_hash(output) for name, output in dataset_upstream.items()}
+    key = dataset_key(step, items, item_hashes, dataset_hashes, sources)
+    upstream = {
+        **{
+            name: {item.item_id: outputs[item.item_id] for item in items}
+            for name, outputs in item_upstream.items()
+        },
+        **dataset_upstream,
+    }
+    return _get_or_compute(
+        key, store, lambda: execute_dataset_unit(step, items, upstream, loader, sources)
+    )
+
+
+def _get_or_compute(key: str, store: Store, compute: Callable[[], JsonValue]) -> UnitResult:
+    stored = store.get(key)
+    if stored is not None:
+        return UnitResult(key, stored, output_hash(stored), computed=False)
+    output = compute()
+    digest = output_hash(output)
+    store.put(key, output)
+    return UnitResult(key, output, digest, computed=True)
+
+
+@dataclass(frozen=True)
 class Failure:
     step: str
     item_id: ItemId | None  # None for a dataset step

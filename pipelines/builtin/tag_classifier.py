@@ -66,7 +66,7 @@ def classify_tags(
         probabilities[tag] = model.predict_proba(target_matrix)[:, 1].tolist()
     for row, item_id in enumerate(target_ids):
         by_tag = {tag: round(probabilities[tag][row], DECIMALS) for tag in tags}
-        top = max(tags, key=lambda tag: (by_tag[tag], [-ord(char) for char in tag]))
+        top = min(tags, key=lambda tag: (-by_tag[tag], tag))  # ties: the first name
         result["predictions"][item_id] = {"probabilities": by_tag, "top": top}
     return result
 

@@ -27,7 +27,12 @@ def webp_thumbnail(image: Image.Image, max_side: int = MAX_SIDE) -> tuple[bytes,
     return buffer.getvalue(), thumbnail.width, thumbnail.height
 
 
-@step(name="thumbnail", version=1, inputs=("image",), config={"max_side": MAX_SIDE, "q": QUALITY})
+@step(
+    name="thumbnail",
+    version=1,
+    inputs=("image",),
+    config={"max_side": MAX_SIDE, "quality": QUALITY},
+)
 def thumbnail(inputs: ItemInputs) -> dict[str, str | int]:
     data, width, height = webp_thumbnail(inputs.image())
     sha256 = inputs.put_blob(data, MEDIA_TYPE)
