@@ -76,8 +76,8 @@ def test_worker_units_write_the_keys_and_outputs_the_runner_writes() -> None:
 
     assert worker_store.outputs == runner_store.outputs
     assert computed == report.computed == 4 + 4 + 1 + 4
-    assert outputs["total"] == 2 * 1 + 3 * 2 + 4 * 3 == 20
-    assert outputs["share"] == {"0": 0.1, "1": 0.2, "2": 0.3, "3": 0.4}
+    assert outputs["total"] == 4 * 1 + 6 * 2 + 8 * 3 == 40  # areas 2, 4, 6, 8; boxes 0 to 3
+    assert outputs["share"] == {"0": 0.05, "1": 0.1, "2": 0.15, "3": 0.2}
 
 
 def test_a_unit_run_twice_or_raced_is_computed_once_and_keeps_the_first_value() -> None:
