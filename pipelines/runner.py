@@ -382,6 +382,7 @@ class _Walk:
         counts = self.report.per_step[step.name]
         if key in self.memo:
             counts.reused += 1
+            self.reusable[step.name] += 1
             return self.memo[key]
         if key in self.failed_keys:
             counts.failed += 1

@@ -67,6 +67,10 @@ class Step:
         if not self.fingerprint:
             object.__setattr__(self, "fingerprint", code_fingerprint(self.compute))
 
+    def __hash__(self) -> int:
+        # The generated hash would cover `config`, which may be an (unhashable) dict.
+        return hash((self.name, self.version, self.fingerprint))
+
     def __call__(self, inputs: Any) -> JsonValue:
         return self.compute(inputs)
 

@@ -125,3 +125,27 @@ def test_a_different_step_under_a_taken_name_is_refused() -> None:
         registry.register(
             Step(name="a", version=2, inputs=("image",), granularity="item", compute=len)
         )
+
+
+def test_steps_with_a_dict_config_can_be_set_members() -> None:
+    def compute(value: int) -> int:
+        return value
+
+    first = Step(
+        name="a",
+        version=1,
+        inputs=("image",),
+        granularity="item",
+        compute=compute,
+        config={"threshold": 0.5},
+    )
+    same = Step(
+        name="a",
+        version=1,
+        inputs=("image",),
+        granularity="item",
+        compute=compute,
+        config={"threshold": 0.5},
+    )
+
+    assert {first, same} == {first}
