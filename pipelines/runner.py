@@ -267,13 +267,11 @@ class _Walk:
         missing = [name for name in needed if name not in sources]
         if missing:
             raise PipelineError(f"This pipeline needs the {', '.join(missing)} source(s) to run.")
-        self.dag, self.items, self.store, self.loader, self.sources = (
-            dag,
-            items,
-            store,
-            loader,
-            sources,
-        )
+        self.dag = dag
+        self.items = items
+        self.store = store
+        self.loader = loader  # None: plan only
+        self.sources = sources
         self.outputs: dict[str, dict[ItemId, JsonValue]] = {}
         self.hashes: dict[str, dict[ItemId, str]] = {}
         self.dataset_outputs: dict[str, JsonValue] = {}

@@ -31,52 +31,64 @@ def activity_features(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     for event in events:
         item = "" if event.get("item") is None else str(event["item"])
         by_user[str(event["user"])].append((_parse(event["at"]), item, str(event["verb"])))
-    users: dict[str, Any] = {}
-    items: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"seconds": 0.0, "edits": 0, "annotators": set()}
-    )
-    for user, user_events in sorted(by_user.items()):
-        user_events.sort()
-        seconds_by_item: dict[str, float] = defaultdict(float)
-        sessions_per_day: dict[str, int] = defaultdict(int)
-        edits = 0
-        previous: datetime | None = None
-        for moment, item, verb in user_events:
-            if previous is None or moment - previous > SESSION_GAP:
-                sessions_per_day[moment.astimezone(UTC).date().isoformat()] += 1
-            elif item:
-                seconds_by_item[item] += (moment - previous).total_seconds()
-            previous = moment
-            if item:
-                seconds_by_item[item] += 0.0  # seen, even when no time accrues
-                items[item]["annotators"].add(user)
-                if verb in EDIT_VERBS:
-                    edits += 1
-                    items[item]["edits"] += 1
-        for item, seconds in seconds_by_item.items():
-            items[item]["seconds"] += seconds
-        active = sum(seconds_by_item.values())
-        users[user] = {
-            "events": len(user_events),
-            "items": len(seconds_by_item),
-            "edits": edits,
-            "active_seconds": round(active, DECIMALS),
-            "seconds_per_item": round(active / len(seconds_by_item), DECIMALS)
-            if seconds_by_item
-            else 0.0,
-            "sessions": sum(sessions_per_day.values()),
-            "sessions_per_day": dict(sorted(sessions_per_day.items())),
-        }
+    items: dict[str, _ItemTotals] = defaultdict(_ItemTotals)
+    users = {
+        user: _user_features(user, sorted(user_events), items)
+        for user, user_events in sorted(by_user.items())
+    }
     return {
         "users": users,
         "items": {
             item: {
-                "seconds": round(values["seconds"], DECIMALS),
-                "edits": values["edits"],
-                "annotators": len(values["annotators"]),
+                "seconds": round(totals.seconds, DECIMALS),
+                "edits": totals.edits,
+                "annotators": len(totals.annotators),
             }
-            for item, values in sorted(items.items())
+            for item, totals in sorted(items.items())
         },
+    }
+
+
+class _ItemTotals:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.edits = 0
+        self.annotators: set[str] = set()
+
+
+def _user_features(
+    user: str, events: list[tuple[datetime, str, str]], items: dict[str, _ItemTotals]
+) -> dict[str, Any]:
+    """One user's figures from their events in time order; adds to the per-item totals."""
+    seconds_by_item: dict[str, float] = defaultdict(float)
+    sessions_per_day: dict[str, int] = defaultdict(int)
+    edits = 0
+    previous: datetime | None = None
+    for moment, item, verb in events:
+        if previous is None or moment - previous > SESSION_GAP:
+            sessions_per_day[moment.astimezone(UTC).date().isoformat()] += 1
+        elif item:
+            seconds_by_item[item] += (moment - previous).total_seconds()
+        previous = moment
+        if item:
+            seconds_by_item[item] += 0.0  # seen, even when no time accrues
+            items[item].annotators.add(user)
+            if verb in EDIT_VERBS:
+                edits += 1
+                items[item].edits += 1
+    for item, seconds in seconds_by_item.items():
+        items[item].seconds += seconds
+    active = sum(seconds_by_item.values())
+    return {
+        "events": len(events),
+        "items": len(seconds_by_item),
+        "edits": edits,
+        "active_seconds": round(active, DECIMALS),
+        "seconds_per_item": round(active / len(seconds_by_item), DECIMALS)
+        if seconds_by_item
+        else 0.0,
+        "sessions": sum(sessions_per_day.values()),
+        "sessions_per_day": dict(sorted(sessions_per_day.items())),
     }
 
 
