@@ -1,0 +1,114 @@
+"""Cache keys: a step's result is stored under the hash of everything that determines it.
+
+    key = content_hash({
+        "step": name, "version": version, "code": code fingerprint, "config": step config,
+        "inputs": {"image": asset sha256, "annotation": annotation hash, "split": split, ...},
+        "upstream": {upstream step: content_hash(its output)},
+    })
+
+for the inputs the step declares, and nothing else: no dates, no item ids for per-item steps (the
+same content in two items is computed once). Upstream outputs enter by the hash of their value,
+so an upstream step that recomputes to the same value leaves every downstream key unchanged and
+the cascade stops there. A dataset step's key lists, for every item in id order, the item's
+declared inputs and per-item upstream hashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from formats.canonical import content_hash
+from pipelines.inputs import DatasetSource, Item, ItemId
+from pipelines.steps import DATASET_SOURCES, ITEM_SOURCES, JsonValue, Step
+
+#: Bump when the key formula changes: every cached output becomes a miss, never a wrong hit.
+KEY_SCHEMA = 1
+
+
+def output_hash(output: JsonValue) -> str:
+    return content_hash(output)
+
+
+def _step_identity(step: Step) -> dict[str, Any]:
+    return {
+        "schema": KEY_SCHEMA,
+        "step": step.name,
+        "version": step.version,
+        "code": step.fingerprint,
+        "config": step.config,
+    }
+
+
+def _item_sources(step: Step, item: Item) -> dict[str, str | None]:
+    values: dict[str, str | None] = {
+        "image": item.image,
+        "annotation": item.annotation,
+        "split": item.split,
+    }
+    return {name: values[name] for name in step.inputs if name in ITEM_SOURCES}
+
+
+def _dataset_sources(step: Step, sources: Mapping[str, DatasetSource]) -> dict[str, str]:
+    wanted = [name for name in step.inputs if name in DATASET_SOURCES]
+    missing = [name for name in wanted if name not in sources]
+    if missing:
+        raise LookupError(f"Step {step.name!r} needs the {missing[0]!r} source for this run.")
+    return {name: sources[name].content_hash for name in wanted}
+
+
+def item_key(
+    step: Step,
+    item: Item,
+    upstream_hashes: Mapping[str, str],
+    sources: Mapping[str, DatasetSource] | None = None,
+) -> str:
+    """Key of one per-item unit; `upstream_hashes` maps each upstream step to its output's hash
+    (for this item when that step is per-item, the dataset output's hash otherwise)."""
+    return content_hash(
+        {
+            **_step_identity(step),
+            "inputs": {**_item_sources(step, item), **_dataset_sources(step, sources or {})},
+            "upstream": {name: upstream_hashes[name] for name in step.upstream},
+        }
+    )
+
+
+def dataset_key(
+    step: Step,
+    items: Sequence[Item],
+    item_upstream_hashes: Mapping[str, Mapping[ItemId, str]],
+    dataset_upstream_hashes: Mapping[str, str],
+    sources: Mapping[str, DatasetSource] | None = None,
+) -> str:
+    """Key of a dataset step's single unit.
+
+    `item_upstream_hashes[step][item_id]` holds per-item upstream output hashes for the items the
+    step runs over (`items`); `dataset_upstream_hashes` the hashes of dataset upstream outputs.
+    """
+    item_upstream = [name for name in step.upstream if name in item_upstream_hashes]
+    reads_items = bool(item_upstream) or any(name in ITEM_SOURCES for name in step.inputs)
+    per_item = (
+        [
+            [
+                item.item_id,
+                _item_sources(step, item),
+                {name: item_upstream_hashes[name][item.item_id] for name in item_upstream},
+            ]
+            for item in sorted(items, key=lambda entry: entry.item_id)
+        ]
+        if reads_items
+        else None
+    )
+    return content_hash(
+        {
+            **_step_identity(step),
+            "inputs": _dataset_sources(step, sources or {}),
+            "upstream": {
+                name: dataset_upstream_hashes[name]
+                for name in step.upstream
+                if name not in item_upstream_hashes
+            },
+            "items": per_item,
+        }
+    )
