@@ -60,7 +60,7 @@ test: install-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Every app package mypy checks (tests and bench are checked by running them).
-TYPED := common formats storage projects annotate quality sources loupe
+TYPED := common formats storage projects annotate quality sources pipelines loupe
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
