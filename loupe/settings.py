@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "projects",
     "annotate",
     "quality",
+    "versioning",
     "sources",
 ]
 

@@ -1,0 +1,316 @@
+"""Every write of the versioning app: snapshot requests and the snapshot itself, version tags,
+export requests. Job lifecycle lives in versioning.jobs."""
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Exists, JSONField, OuterRef, Subquery
+
+from annotate.models import AnnotationDocument, DocumentKind, DocumentStatus
+from common.errors import Invalid, NotFound, PermissionDenied
+from formats.canonical import canonical_json, content_hash
+from projects.models import Item, Project, Role
+from projects.selectors import project_role, role_at_least
+from versioning.jobs import job_create
+from versioning.models import (
+    AnnotationBlob,
+    DatasetVersion,
+    Job,
+    JobKind,
+    VersionItem,
+    VersionTag,
+)
+
+SOURCES = ("accepted", "submitted")
+ROW_BATCH = 5000
+BLOB_BATCH = 500
+TAG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Which accepted document stands for an item when several are: consensus over review over an
+# annotator's, then the most recently changed.
+KIND_RANK = {DocumentKind.CONSENSUS: 2, DocumentKind.REVIEW: 1, DocumentKind.ANNOTATOR: 0}
+Progress = Callable[[int, int | None], None]
+
+
+def _require_manager(*, user: User, project: Project) -> None:
+    if not role_at_least(project_role(user=user, project_id=project.pk), Role.MANAGER):
+        raise PermissionDenied("Snapshotting and tagging versions needs the manager role.")
+
+
+def snapshot_filters_clean(filters: dict[str, Any]) -> dict[str, Any]:
+    """The canonical form of snapshot filters (part of the manifest, so part of the id)."""
+    unknown = set(filters) - {"splits", "items", "roles"}
+    if unknown:
+        raise Invalid({"filters": [f"Unknown filter {sorted(unknown)[0]!r}."]})
+    clean: dict[str, Any] = {}
+    for name, kind in (("splits", str), ("items", int), ("roles", str)):
+        values = filters.get(name)
+        if values in (None, []):
+            continue
+        if not isinstance(values, list) or not all(
+            isinstance(value, kind) and not isinstance(value, bool) for value in values
+        ):
+            raise Invalid({"filters": {name: [f"Expected a list of {kind.__name__} values."]}})
+        clean[name] = sorted(set(values))
+    return clean
+
+
+@transaction.atomic
+def version_snapshot_request(
+    *, project: Project, user: User, message: str, source: str, filters: dict[str, Any]
+) -> Job:
+    _require_manager(user=user, project=project)
+    if source not in SOURCES:
+        raise Invalid({"source": [f"Use one of {', '.join(SOURCES)}."]})
+    params = {"message": message, "source": source, "filters": snapshot_filters_clean(filters)}
+    return job_create(kind=JobKind.SNAPSHOT, project=project, user=user, params=params)
+
+
+@dataclass
+class ChosenDocument:
+    content_hash: str
+    annotator_id: int
+    class_counts: dict[str, int] | None  # None: no blob yet, `shapes` holds the shapes
+    shapes: list[dict[str, Any]] | None
+
+
+def _documents_chosen(*, project: Project, source: str) -> dict[int, ChosenDocument]:
+    """The document standing for each item, in one query. Shapes come along only for content
+    hashes that have no blob yet, so a re-snapshot reads what changed, not the dataset."""
+    statuses = [DocumentStatus.ACCEPTED]
+    if source == "submitted":
+        statuses.append(DocumentStatus.SUBMITTED)
+    blobs = AnnotationBlob.objects.filter(content_hash=OuterRef("content_hash"))
+    rows = (
+        AnnotationDocument.objects.filter(item__project=project, status__in=statuses)
+        .annotate(
+            blob_counts=Subquery(blobs.values("class_counts")[:1], output_field=JSONField()),
+            has_blob=Exists(blobs),
+        )
+        .values_list(
+            "item_id",
+            "kind",
+            "updated_at",
+            "submitted_at",
+            "pk",
+            "content_hash",
+            "annotator_id",
+            "blob_counts",
+            "has_blob",
+        )
+    )
+    best: dict[int, tuple[Any, ...]] = {}
+    for item_id, kind, updated_at, submitted_at, pk, digest, annotator, counts, has_blob in rows:
+        if source == "accepted":
+            rank: tuple[Any, ...] = (KIND_RANK.get(kind, 0), updated_at, pk)
+        else:
+            rank = (submitted_at or updated_at, pk)
+        if item_id not in best or rank > best[item_id][0]:
+            best[item_id] = (rank, pk, digest, annotator, counts if has_blob else None)
+    missing = [entry[1] for entry in best.values() if entry[4] is None]
+    shapes_of = dict(_shapes_by_pk(missing))
+    return {
+        item_id: ChosenDocument(
+            content_hash=digest,
+            annotator_id=annotator,
+            class_counts=counts,
+            shapes=shapes_of.get(pk) if counts is None else None,
+        )
+        for item_id, (_, pk, digest, annotator, counts) in best.items()
+    }
+
+
+def _shapes_by_pk(document_ids: list[int]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    for start in range(0, len(document_ids), ROW_BATCH):
+        batch = document_ids[start : start + ROW_BATCH]
+        yield from AnnotationDocument.objects.filter(pk__in=batch).values_list("pk", "shapes")
+
+
+def _items_selected(*, project: Project, filters: dict[str, Any]) -> list[tuple[int, str, str]]:
+    items = Item.objects.filter(project=project)
+    if "splits" in filters:
+        items = items.filter(split__in=filters["splits"])
+    if "roles" in filters:
+        items = items.filter(role__in=filters["roles"])
+    rows = list(items.order_by("pk").values_list("pk", "asset__sha256", "split"))
+    if "items" in filters:
+        wanted = set(filters["items"])
+        rows = [row for row in rows if row[0] in wanted]
+    return rows
+
+
+def class_counts_of(shapes: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(Counter(str(shape.get("label", "")) for shape in shapes))
+
+
+@dataclass
+class Snapshot:
+    manifest: dict[str, Any]
+    chosen: dict[int, ChosenDocument]
+    rows: list[tuple[int, str, str | None, str]]
+
+    @property
+    def version_id(self) -> str:
+        return content_hash(self.manifest)
+
+
+def snapshot_build(*, project: Project, source: str, filters: dict[str, Any]) -> Snapshot:
+    """The manifest of the project's current content: {"schema_hash", "filters", "items":
+    [[item_id, asset_sha256, annotation_hash or null, split], ...] by item id}."""
+    chosen = _documents_chosen(project=project, source=source)
+    rows = []
+    for item_id, asset_sha256, split in _items_selected(project=project, filters=filters):
+        document = chosen.get(item_id)
+        rows.append((item_id, asset_sha256, document.content_hash if document else None, split))
+    manifest = {
+        "schema_hash": content_hash(project.labels),
+        "filters": filters,
+        "items": [list(row) for row in rows],
+    }
+    included = {row[0] for row in rows}
+    return Snapshot(
+        manifest=manifest,
+        chosen={item_id: doc for item_id, doc in chosen.items() if item_id in included},
+        rows=rows,
+    )
+
+
+def _stats(snapshot: Snapshot) -> dict[str, Any]:
+    per_class: Counter[str] = Counter()
+    per_annotator: Counter[int] = Counter()
+    for document in snapshot.chosen.values():
+        counts = document.class_counts
+        if counts is None:
+            counts = class_counts_of(document.shapes or [])
+        per_class.update(counts)
+        per_annotator[document.annotator_id] += 1
+    names = dict(
+        get_user_model().objects.filter(pk__in=list(per_annotator)).values_list("pk", "username")
+    )
+    return {
+        "items": len(snapshot.rows),
+        "annotated_items": len(snapshot.chosen),
+        "shapes": sum(per_class.values()),
+        "shapes_per_class": dict(sorted(per_class.items())),
+        "annotators": {names[pk]: count for pk, count in sorted(per_annotator.items())},
+    }
+
+
+def _batches(iterable: Any, size: int) -> Iterator[list[Any]]:
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _blobs_write(snapshot: Snapshot) -> None:
+    new = {
+        document.content_hash: document.shapes
+        for document in snapshot.chosen.values()
+        if document.class_counts is None and document.shapes is not None
+    }
+    blobs = (
+        AnnotationBlob(content_hash=digest, shapes=shapes, class_counts=class_counts_of(shapes))
+        for digest, shapes in new.items()
+    )
+    for batch in _batches(blobs, BLOB_BATCH):
+        AnnotationBlob.objects.bulk_create(batch, ignore_conflicts=True)
+
+
+def manifest_store(*, version_id: str, manifest: dict[str, Any]) -> str:
+    """Content-addressed: an existing key already holds these bytes."""
+    key = f"manifests/{version_id}.json"
+    if not default_storage.exists(key):
+        default_storage.save(key, ContentFile(canonical_json(manifest), name=key))
+    return key
+
+
+def version_snapshot(*, job: Job, progress: Progress | None = None) -> dict[str, Any]:
+    """The work of a snapshot job. Idempotent: the id is the manifest's hash, the version row
+    is created under its primary key, rows and blobs under unique keys."""
+    params = job.params
+    project = job.project
+    snapshot = snapshot_build(project=project, source=params["source"], filters=params["filters"])
+    version_id = snapshot.version_id
+    total = len(snapshot.rows)
+    if progress:
+        progress(0, total)
+    key = manifest_store(version_id=version_id, manifest=snapshot.manifest)
+    with transaction.atomic():
+        _blobs_write(snapshot)
+        parent = (
+            DatasetVersion.objects.filter(project=project)
+            .exclude(pk=version_id)
+            .order_by("-created_at", "pk")
+            .first()
+        )
+        version, created = DatasetVersion.objects.get_or_create(
+            pk=version_id,
+            defaults={
+                "project": project,
+                "message": params.get("message", ""),
+                "author_id": job.created_by_id,
+                "parent": parent,
+                "schema_hash": snapshot.manifest["schema_hash"],
+                "source": params["source"],
+                "filters": params["filters"],
+                "stats": _stats(snapshot),
+                "manifest_key": key,
+            },
+        )
+        if created:
+            _rows_write(version_id=version_id, rows=snapshot.rows, progress=progress)
+    return {"version": version.pk, "created": created, "items": total}
+
+
+def _rows_write(
+    *, version_id: str, rows: list[tuple[int, str, str | None, str]], progress: Progress | None
+) -> None:
+    done = 0
+    for batch in _batches(rows, ROW_BATCH):
+        VersionItem.objects.bulk_create(
+            [
+                VersionItem(
+                    version_id=version_id,
+                    item_id=item_id,
+                    asset_sha256=asset_sha256,
+                    annotation_hash=annotation_hash,
+                    split=split,
+                )
+                for item_id, asset_sha256, annotation_hash, split in batch
+            ],
+            ignore_conflicts=True,
+        )
+        done += len(batch)
+        if progress:
+            progress(done, None)
+
+
+@transaction.atomic
+def version_tag_set(*, project: Project, user: User, name: str, version_id: str) -> VersionTag:
+    """Create the tag or move it to another version of the same project."""
+    _require_manager(user=user, project=project)
+    if not TAG_NAME.match(name):
+        raise Invalid({"name": ["Use letters, digits, '.', '_' or '-' (at most 100)."]})
+    version = DatasetVersion.objects.filter(pk=version_id, project=project).first()
+    if version is None:
+        raise Invalid({"version": ["No such version in this project."]})
+    tag, _ = VersionTag.objects.update_or_create(
+        project=project, name=name, defaults={"version": version, "updated_by": user}
+    )
+    return tag
+
+
+@transaction.atomic
+def version_tag_delete(*, project: Project, user: User, name: str) -> None:
+    _require_manager(user=user, project=project)
+    deleted, _ = VersionTag.objects.filter(project=project, name=name).delete()
+    if not deleted:
+        raise NotFound("No such tag.")
