@@ -92,7 +92,17 @@ api_v1 = [
         versioning_apis.VersionDiffApi.as_view(),
         name="api-version-diff",
     ),
+    path(
+        "versions/<str:version_id>/exports/",
+        versioning_apis.VersionExportsApi.as_view(),
+        name="api-version-exports",
+    ),
     path("jobs/<int:job_id>/", versioning_apis.JobDetailApi.as_view(), name="api-job"),
+    path(
+        "jobs/<int:job_id>/download/",
+        versioning_apis.JobDownloadApi.as_view(),
+        name="api-job-download",
+    ),
     path("ping/", views.PingApi.as_view(), name="api-ping"),
 ]
 

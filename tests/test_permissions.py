@@ -28,8 +28,9 @@ from tests.factories import (
     user_create,
 )
 from tests.objects import asset_copies
-from tests.versioning.factories import version_made
-from versioning.models import DatasetVersion, Job, VersionItem, VersionTag
+from tests.versioning.factories import tiny_codec_install, version_made
+from versioning.jobs import job_execute
+from versioning.models import DatasetVersion, ExportFile, Job, VersionItem, VersionTag
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,7 @@ class World:
     document: AnnotationDocument
     version: DatasetVersion
     job: Job
+    export_job: Job
 
     def ids(self) -> dict[str, int]:
         return {
@@ -61,12 +63,13 @@ class World:
             "document": self.document.pk,
             "version": self.version.pk,
             "job": self.job.pk,
+            "export_job": self.export_job.pk,
             "tag": "stable",
         }
 
 
 @pytest.fixture
-def world(manager, annotator, reviewer, outsider) -> World:
+def world(manager, annotator, reviewer, outsider, monkeypatch) -> World:
     carl = user_create("carl_annotator")
     user_create("dave")
     project = project_with_members(
@@ -92,6 +95,11 @@ def world(manager, annotator, reviewer, outsider) -> World:
     version = version_made(project, manager)
     VersionTag.objects.create(project=project, name="stable", version=version)
     job = Job.objects.get(result__version=version.pk)
+    tiny_codec_install(monkeypatch)
+    export_job = Job.objects.create(
+        kind="export", project=project, params={"version": version.pk, "format": "lines"}
+    )
+    job_execute(job_id=export_job.pk)
     users = {"anonymous": None, "outsider": outsider, "annotator": annotator}
     users |= {"reviewer": reviewer, "manager": manager}
     return World(
@@ -107,6 +115,7 @@ def world(manager, annotator, reviewer, outsider) -> World:
         document,
         version,
         job,
+        export_job,
     )
 
 
@@ -134,6 +143,7 @@ def snapshot() -> dict[str, Any]:
         "version_items": VersionItem.objects.count(),
         "version_tags": sorted(VersionTag.objects.values_list("project_id", "name", "version_id")),
         "jobs": sorted(Job.objects.values_list("pk", "status", "result")),
+        "exports": sorted(ExportFile.objects.values_list("version_id", "format", "sha256")),
     }
 
 
@@ -243,7 +253,19 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         (401, 404, 403, 403, 200),
     ),
     "version-tag-delete": ("delete", f"{P}/version-tags/{{tag}}/", None, (401, 404, 403, 403, 204)),
+    "version-export": (
+        "post",
+        "/api/v1/versions/{version}/exports/",
+        {"format": "lines"},
+        (401, 404, 403, 202, 202),
+    ),
     "job-detail": ("get", "/api/v1/jobs/{job}/", None, (401, 404, 403, 200, 200)),
+    "job-download": (
+        "get",
+        "/api/v1/jobs/{export_job}/download/",
+        None,
+        (401, 404, 403, 200, 200),
+    ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
 }
 CASES = [
@@ -300,6 +322,7 @@ def test_the_matrix_covers_every_v1_route() -> None:
         "{training}": "<int:item_id>",
         "{version}": "<str:version_id>",
         "{job}": "<int:job_id>",
+        "{export_job}": "<int:job_id>",
         "{tag}": "<str:name>",
     }
     covered = set()

@@ -3,6 +3,7 @@ serializes. Long work answers 202 with the job; clients poll GET /api/v1/jobs/{i
 
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -13,6 +14,7 @@ from common.errors import Invalid
 from common.pagination import Pagination, paginated_response
 from projects.access import project_for
 from projects.models import Role
+from storage.serving import object_response
 from versioning import selectors, services
 from versioning.models import Job
 
@@ -128,6 +130,37 @@ class VersionTagApi(APIView):
         project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
         services.version_tag_delete(project=project, user=request.user, name=name)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionExportsApi(APIView):
+    @extend_schema_serializer(component_name="VersionExportRequest")
+    class InputSerializer(serializers.Serializer):
+        format = serializers.CharField(max_length=32)
+
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
+    def post(self, request: Request, version_id: str) -> Response:
+        version, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = services.version_export_request(
+            version=version, user=request.user, format=payload.validated_data["format"]
+        )
+        return job_accepted(job)
+
+
+class JobDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, 302: None})
+    def get(self, request: Request, job_id: int) -> HttpResponse:
+        """The exported file: streamed, or a redirect to a short-lived signed URL on S3."""
+        job = selectors.job_for(request.user, job_id)
+        export = selectors.job_export_file(job=job)
+        response = object_response(
+            request, key=export.storage_key, etag=export.sha256, mime=export.media_type
+        )
+        if response.status_code == 200:
+            file_name = export.storage_key.rsplit("/", 1)[-1]
+            response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+        return response
 
 
 class VersionDiffApi(APIView):

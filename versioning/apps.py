@@ -12,4 +12,8 @@ class VersioningConfig(AppConfig):
         def snapshot(context: JobContext) -> dict:
             return services.version_snapshot(job=context.job, progress=context.progress)
 
+        def export(context: JobContext) -> dict:
+            return services.version_export(job=context.job, progress=context.progress)
+
         job_kind_register(JobKind.SNAPSHOT, snapshot)
+        job_kind_register(JobKind.EXPORT, export)

@@ -78,6 +78,8 @@ class DatasetVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     schema_hash = models.CharField(max_length=64)
+    # The label schema as it was: exports of this version must not follow later schema edits.
+    labels = models.JSONField(default=list)
     source = models.CharField(max_length=16)
     filters = models.JSONField(default=dict, blank=True)
     stats = models.JSONField(default=dict, blank=True)

@@ -10,7 +10,16 @@ from projects.access import require_role
 from projects.models import Project, Role
 from projects.selectors import AnyUser, project_role
 from versioning.diff import Diff, Rows, hashes_to_load, versions_diff
-from versioning.models import AnnotationBlob, DatasetVersion, Job, VersionItem, VersionTag
+from versioning.models import (
+    AnnotationBlob,
+    DatasetVersion,
+    ExportFile,
+    Job,
+    JobKind,
+    JobStatus,
+    VersionItem,
+    VersionTag,
+)
 
 
 def versions_of(*, project: Project) -> QuerySet[DatasetVersion]:
@@ -49,6 +58,18 @@ def job_for(user: AnyUser, job_id: int) -> Job:
         raise NotFound("No such job.")
     require_role(role, Role.REVIEWER)
     return job
+
+
+def job_export_file(*, job: Job) -> ExportFile:
+    """The stored file of a finished export job; NotFound while it has none."""
+    export = None
+    if job.kind == JobKind.EXPORT and job.status == JobStatus.SUCCEEDED and job.result:
+        export = ExportFile.objects.filter(
+            version_id=job.result.get("version"), sha256=job.result.get("sha256")
+        ).first()
+    if export is None:
+        raise NotFound("This job has no file to download (yet).")
+    return export
 
 
 def version_rows(*, version: DatasetVersion) -> Rows:

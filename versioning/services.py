@@ -1,16 +1,18 @@
 """Every write of the versioning app: snapshot requests and the snapshot itself, version tags,
 export requests. Job lifecycle lives in versioning.jobs."""
 
+import hashlib
 import re
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import IO, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Exists, JSONField, OuterRef, Subquery
@@ -20,10 +22,12 @@ from common.errors import Invalid, NotFound, PermissionDenied
 from formats.canonical import canonical_json, content_hash
 from projects.models import Item, Project, Role
 from projects.selectors import project_role, role_at_least
+from versioning.exports import exporters, version_items
 from versioning.jobs import job_create
 from versioning.models import (
     AnnotationBlob,
     DatasetVersion,
+    ExportFile,
     Job,
     JobKind,
     VersionItem,
@@ -259,6 +263,7 @@ def version_snapshot(*, job: Job, progress: Progress | None = None) -> dict[str,
                 "author_id": job.created_by_id,
                 "parent": parent,
                 "schema_hash": snapshot.manifest["schema_hash"],
+                "labels": project.labels,
                 "source": params["source"],
                 "filters": params["filters"],
                 "stats": _stats(snapshot),
@@ -314,3 +319,89 @@ def version_tag_delete(*, project: Project, user: User, name: str) -> None:
     deleted, _ = VersionTag.objects.filter(project=project, name=name).delete()
     if not deleted:
         raise NotFound("No such tag.")
+
+
+@transaction.atomic
+def version_export_request(*, version: DatasetVersion, user: User, format: str) -> Job:
+    """Reviewers and managers export (read-only for the project); the job writes the file."""
+    if not role_at_least(project_role(user=user, project_id=version.project_id), Role.REVIEWER):
+        raise PermissionDenied("Exporting needs the reviewer or manager role.")
+    available = sorted(exporters())
+    if format not in available:
+        choices = ", ".join(available) or "none installed"
+        raise Invalid({"format": [f"Unknown format {format!r}; use one of: {choices}."]})
+    params = {"version": version.pk, "format": format}
+    return job_create(kind=JobKind.EXPORT, project=version.project, user=user, params=params)
+
+
+def export_result(export: ExportFile, *, job: Job, reused: bool) -> dict[str, Any]:
+    return {
+        "version": export.version_id,
+        "format": export.format,
+        "sha256": export.sha256,
+        "size": export.size,
+        "file_name": export.storage_key.rsplit("/", 1)[-1],
+        "download": f"/api/v1/jobs/{job.pk}/download/",
+        "reused": reused,
+    }
+
+
+def version_export(*, job: Job, progress: Progress | None = None) -> dict[str, Any]:
+    """The work of an export job: stream the codec into a temporary file, store it under its
+    hash, record it once per (version, format). A stored export is reused, so every download
+    of a version in a format has the same bytes."""
+    version = DatasetVersion.objects.get(pk=job.params["version"])
+    name = job.params["format"]
+    stored = ExportFile.objects.filter(version=version, format=name).first()
+    if stored is not None:
+        return export_result(stored, job=job, reused=True)
+    exporter = exporters().get(name)
+    if exporter is None:
+        raise Invalid({"format": [f"The {name} codec is not installed."]})
+    extension = exporter.extension.lstrip(".")
+    total = version.stats.get("items", 0)
+    if progress:
+        progress(0, total)
+    with tempfile.TemporaryFile() as spool:
+        items = _reporting(version_items(version), progress)
+        exporter.write(spool, labels=version.labels, items=items)
+        size, sha256 = _file_digest(spool)
+        key = f"exports/{version.pk}/{name}-{sha256}.{extension}"
+        if not default_storage.exists(key):
+            spool.seek(0)
+            default_storage.save(key, File(spool, name=key))
+    export, created = ExportFile.objects.get_or_create(
+        version=version,
+        format=name,
+        defaults={
+            "sha256": sha256,
+            "size": size,
+            "storage_key": key,
+            "media_type": exporter.media_type,
+        },
+    )
+    return export_result(export, job=job, reused=not created)
+
+
+def _reporting(
+    items: Callable[[], Iterable[Any]], progress: Progress | None
+) -> Callable[[], Iterator[Any]]:
+    """The same stream, reporting progress (which renews the job's lease) every page."""
+
+    def counted() -> Iterator[Any]:
+        for done, entry in enumerate(items(), start=1):
+            if progress and done % ROW_BATCH == 0:
+                progress(done, None)
+            yield entry
+
+    return counted
+
+
+def _file_digest(spool: IO[bytes]) -> tuple[int, str]:
+    spool.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := spool.read(1024 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()

@@ -1,9 +1,13 @@
 """Builders for versioning tests; they call the real services."""
 
-from typing import Any
+import json
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
+import pytest
 from django.contrib.auth.models import AbstractBaseUser
 
+import formats
 from annotate.models import AnnotationDocument
 from annotate.services import annotation_review
 from projects.models import Item, Project
@@ -44,3 +48,27 @@ def version_made(project: Project, user: AbstractBaseUser, **kwargs: Any) -> Dat
     job = snapshot_job(project, user, **kwargs)
     assert job.status == "succeeded", job.error
     return DatasetVersion.objects.get(pk=job.result["version"])
+
+
+@dataclass(frozen=True)
+class TinyExporter:
+    """The formats.EXPORTERS contract, with the smallest codec: one JSON line per item."""
+
+    write: Any
+    extension: str
+    media_type: str
+
+
+def write_lines(out: BinaryIO, *, labels: list[dict], items: Any) -> None:
+    out.write(json.dumps([label["name"] for label in labels]).encode() + b"\n")
+    for entry in items():
+        record = entry.item
+        line = [record.item_id, record.file_name, record.width, record.split]
+        line.append([(shape["label"], shape["points"]) for shape in entry.shapes])
+        out.write(json.dumps(line).encode() + b"\n")
+
+
+def tiny_codec_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Export tests use this codec alone, whatever codecs formats/ holds."""
+    tiny = TinyExporter(write=write_lines, extension="txt", media_type="text/plain")
+    monkeypatch.setattr(formats, "EXPORTERS", {"lines": tiny}, raising=False)
