@@ -149,10 +149,10 @@ def geometry_iou(old: dict[str, Any], new: dict[str, Any]) -> float | None:
     first, second = _area_geometry(old), _area_geometry(new)
     if first is None or second is None:
         return None
-    union = first.union(second).area
+    union = float(first.union(second).area)
     if union == 0:
         return 1.0 if first.equals(second) else 0.0
-    return round(first.intersection(second).area / union, 6)
+    return round(float(first.intersection(second).area) / union, 6)
 
 
 def _area_geometry(shape: dict[str, Any]) -> BaseGeometry | None:

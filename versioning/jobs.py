@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -167,5 +168,5 @@ def jobs_recover(*, now: datetime | None = None) -> list[int]:
     )
     job_ids = list(Job.objects.filter(stale).order_by("pk").values_list("pk", flat=True))
     for job_id in job_ids:
-        transaction.on_commit(lambda job_id=job_id: job_run.delay(job_id))
+        transaction.on_commit(partial(job_run.delay, job_id))
     return job_ids

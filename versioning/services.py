@@ -40,7 +40,11 @@ BLOB_BATCH = 500
 TAG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # Which accepted document stands for an item when several are: consensus over review over an
 # annotator's, then the most recently changed.
-KIND_RANK = {DocumentKind.CONSENSUS: 2, DocumentKind.REVIEW: 1, DocumentKind.ANNOTATOR: 0}
+KIND_RANK: dict[str, int] = {
+    DocumentKind.CONSENSUS: 2,
+    DocumentKind.REVIEW: 1,
+    DocumentKind.ANNOTATOR: 0,
+}
 Progress = Callable[[int, int | None], None]
 
 

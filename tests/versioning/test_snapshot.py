@@ -173,3 +173,36 @@ def test_stats_count_items_shapes_per_class_and_annotators(project, manager, ann
         "shapes_per_class": {"car": 2, "night": 1, "person": 1},
         "annotators": {"bob_annotator": 1, "rita_reviewer": 1},
     }
+
+
+def snapshot_queries(project, manager) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from versioning.models import Job
+
+    job = Job.objects.create(
+        kind="snapshot",
+        project=project,
+        created_by=manager,
+        params={"message": "", "source": "accepted", "filters": {}},
+    )
+    with CaptureQueriesContext(connection) as queries:
+        version_snapshot(job=job)
+    return len(queries)
+
+
+def test_a_snapshot_makes_the_same_number_of_queries_for_2_and_for_8_items(
+    manager, annotator, reviewer
+):
+    from tests.factories import project_with_members
+
+    small, large = (
+        project_with_members(manager=manager, bob_annotator="annotator", rita_reviewer="reviewer")
+        for _ in range(2)
+    )
+    for project, count in ((small, 2), (large, 8)):
+        for item in items_add(project, count):
+            document_accepted(item, annotator, reviewer)
+
+    assert snapshot_queries(small, manager) == snapshot_queries(large, manager)
