@@ -19,11 +19,12 @@ from django.db.models import Exists, JSONField, OuterRef, Subquery
 
 from annotate.models import AnnotationDocument, DocumentKind, DocumentStatus
 from common.errors import Invalid, NotFound, PermissionDenied
-from formats.canonical import canonical_json, content_hash
+from formats.canonical import content_hash
 from projects.models import Item, Project, Role
 from projects.selectors import project_role, role_at_least
 from versioning.exports import exporters, version_items
 from versioning.jobs import job_create
+from versioning.manifest import manifest_bytes, manifest_id
 from versioning.models import (
     AnnotationBlob,
     DatasetVersion,
@@ -164,10 +165,15 @@ class Snapshot:
     manifest: dict[str, Any]
     chosen: dict[int, ChosenDocument]
     rows: list[tuple[int, str, str | None, str]]
+    canonical: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.canonical = manifest_bytes(self.manifest)
 
     @property
     def version_id(self) -> str:
-        return content_hash(self.manifest)
+        """content_hash(manifest): SHA-256 over its RFC 8785 bytes."""
+        return manifest_id(self.canonical)
 
 
 def snapshot_build(*, project: Project, source: str, filters: dict[str, Any]) -> Snapshot:
@@ -232,11 +238,11 @@ def _blobs_write(snapshot: Snapshot) -> None:
         AnnotationBlob.objects.bulk_create(batch, ignore_conflicts=True)
 
 
-def manifest_store(*, version_id: str, manifest: dict[str, Any]) -> str:
+def manifest_store(*, version_id: str, canonical: bytes) -> str:
     """Content-addressed: an existing key already holds these bytes."""
     key = f"manifests/{version_id}.json"
     if not default_storage.exists(key):
-        default_storage.save(key, ContentFile(canonical_json(manifest), name=key))
+        default_storage.save(key, ContentFile(canonical, name=key))
     return key
 
 
@@ -250,7 +256,7 @@ def version_snapshot(*, job: Job, progress: Progress | None = None) -> dict[str,
     total = len(snapshot.rows)
     if progress:
         progress(0, total)
-    key = manifest_store(version_id=version_id, manifest=snapshot.manifest)
+    key = manifest_store(version_id=version_id, canonical=snapshot.canonical)
     with transaction.atomic():
         _blobs_write(snapshot)
         parent = (
