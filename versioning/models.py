@@ -4,6 +4,15 @@ from django.db import models
 from projects.models import Item, Project
 
 
+class BulkJSONField(models.JSONField):
+    """JSON that Postgres bulk-inserts as plain VALUES. Without a placeholder, Django inserts
+    through UNNEST(%s::jsonb[]), and psycopg quotes every JSON text into an array literal with a
+    regex substitution per quote character: ~20x slower for shape lists (measured)."""
+
+    def get_placeholder(self, value: object, compiler: object, connection: object) -> str:
+        return "%s"
+
+
 class JobKind(models.TextChoices):
     SNAPSHOT = "snapshot"
     EXPORT = "export"
@@ -117,9 +126,9 @@ class AnnotationBlob(models.Model):
     change, so a past version's shapes come from here. Grows with what changed."""
 
     content_hash = models.CharField(primary_key=True, max_length=64)
-    shapes = models.JSONField()
+    shapes = BulkJSONField()
     # {label: number of shapes}: stats without reading shapes.
-    class_counts = models.JSONField(default=dict)
+    class_counts = BulkJSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
