@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, JSONField, OuterRef, Subquery
+from django.db.models import Case, Exists, F, JSONField, OuterRef, Subquery, Value, When
 
 from annotate.models import AnnotationDocument, DocumentKind, DocumentStatus
 from common.errors import Invalid, NotFound, PermissionDenied
@@ -93,7 +93,9 @@ class ChosenDocument:
 
 def _documents_chosen(*, project: Project, source: str) -> dict[int, ChosenDocument]:
     """The document standing for each item, in one query. Shapes come along only for content
-    hashes that have no blob yet, so a re-snapshot reads what changed, not the dataset."""
+    hashes that have no blob yet, so a re-snapshot reads what changed, not the dataset; and in
+    the same statement as the hash, so a save racing the snapshot cannot pair a hash with
+    other shapes."""
     statuses = [DocumentStatus.ACCEPTED]
     if source == "submitted":
         statuses.append(DocumentStatus.SUBMITTED)
@@ -103,6 +105,13 @@ def _documents_chosen(*, project: Project, source: str) -> dict[int, ChosenDocum
         .annotate(
             blob_counts=Subquery(blobs.values("class_counts")[:1], output_field=JSONField()),
             has_blob=Exists(blobs),
+        )
+        .annotate(
+            new_shapes=Case(
+                When(has_blob=False, then=F("shapes")),
+                default=Value(None),
+                output_field=JSONField(),
+            )
         )
         .values_list(
             "item_id",
@@ -114,33 +123,26 @@ def _documents_chosen(*, project: Project, source: str) -> dict[int, ChosenDocum
             "annotator_id",
             "blob_counts",
             "has_blob",
+            "new_shapes",
         )
     )
     best: dict[int, tuple[Any, ...]] = {}
-    for item_id, kind, updated_at, submitted_at, pk, digest, annotator, counts, has_blob in rows:
+    best: dict[int, tuple[Any, ChosenDocument]] = {}
+    for item_id, kind, updated_at, submitted_at, pk, digest, annotator, *blob in rows:
+        counts, has_blob, shapes = blob
         if source == "accepted":
             rank: tuple[Any, ...] = (KIND_RANK.get(kind, 0), updated_at, pk)
         else:
             rank = (submitted_at or updated_at, pk)
         if item_id not in best or rank > best[item_id][0]:
-            best[item_id] = (rank, pk, digest, annotator, counts if has_blob else None)
-    missing = [entry[1] for entry in best.values() if entry[4] is None]
-    shapes_of = dict(_shapes_by_pk(missing))
-    return {
-        item_id: ChosenDocument(
-            content_hash=digest,
-            annotator_id=annotator,
-            class_counts=counts,
-            shapes=shapes_of.get(pk) if counts is None else None,
-        )
-        for item_id, (_, pk, digest, annotator, counts) in best.items()
-    }
-
-
-def _shapes_by_pk(document_ids: list[int]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    for start in range(0, len(document_ids), ROW_BATCH):
-        batch = document_ids[start : start + ROW_BATCH]
-        yield from AnnotationDocument.objects.filter(pk__in=batch).values_list("pk", "shapes")
+            chosen = ChosenDocument(
+                content_hash=digest,
+                annotator_id=annotator,
+                class_counts=counts if has_blob else None,
+                shapes=None if has_blob else shapes,
+            )
+            best[item_id] = (rank, chosen)
+    return {item_id: chosen for item_id, (_, chosen) in best.items()}
 
 
 def _items_selected(*, project: Project, filters: dict[str, Any]) -> list[tuple[int, str, str]]:
