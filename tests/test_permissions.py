@@ -252,6 +252,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         {"version": "{version}"},
         (401, 404, 403, 403, 200),
     ),
+    "version-tag-get": ("get", f"{P}/version-tags/{{tag}}/", None, (401, 404, 403, 200, 200)),
     "version-tag-delete": ("delete", f"{P}/version-tags/{{tag}}/", None, (401, 404, 403, 403, 204)),
     "version-export": (
         "post",

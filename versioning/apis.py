@@ -112,6 +112,14 @@ class VersionTagApi(APIView):
         version = serializers.CharField(source="version_id")
         updated_at = serializers.DateTimeField()
 
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, project_id: int, name: str) -> Response:
+        """Which version a tag names (how `loupe pull --version TAG` resolves it)."""
+        project, _ = project_for(request.user, project_id, needed=Role.REVIEWER)
+        return Response(
+            self.OutputSerializer(selectors.version_tag(project=project, name=name)).data
+        )
+
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def put(self, request: Request, project_id: int, name: str) -> Response:
         project, _ = project_for(request.user, project_id, needed=Role.MANAGER)

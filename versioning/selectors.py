@@ -44,11 +44,11 @@ def version_for(user: AnyUser, version_id: str, *, needed: str) -> tuple[Dataset
     return version, role
 
 
-def version_by_tag(*, project: Project, name: str) -> DatasetVersion:
-    tag = VersionTag.objects.select_related("version").filter(project=project, name=name).first()
+def version_tag(*, project: Project, name: str) -> VersionTag:
+    tag = VersionTag.objects.filter(project=project, name=name).first()
     if tag is None:
         raise NotFound("No such tag.")
-    return tag.version
+    return tag
 
 
 def job_for(user: AnyUser, job_id: int) -> Job:

@@ -85,10 +85,12 @@ def test_a_tag_is_set_moved_and_deleted(project, manager):
 
     assert (created.status_code, created.json()["version"]) == (200, old.pk)
     assert (moved.status_code, moved.json()["version"]) == (200, new.pk)
+    assert client.get(url).json()["version"] == new.pk
     assert list(VersionTag.objects.values_list("name", "version_id")) == [("v1.2", new.pk)]
     assert client.get(f"/api/v1/versions/{new.pk}/").json()["tags"] == ["v1.2"]
     assert client.delete(url).status_code == 204
     assert client.delete(url).status_code == 404
+    assert client.get(url).json() == {"detail": "No such tag."}
     assert VersionTag.objects.count() == 0
 
 

@@ -114,3 +114,31 @@ def test_recovery_requeues_only_jobs_with_a_lapsed_lease(
     assert counting_kind == [dead.pk]
     statuses = dict(Job.objects.values_list("pk", "status"))
     assert statuses == {dead.pk: "succeeded", live.pk: "running", done.pk: "succeeded"}
+
+
+def test_a_transient_error_gives_the_claim_back_for_the_retry(project, manager):
+    from django.db import OperationalError
+
+    calls: list[int] = []
+
+    def work(context: jobs.JobContext) -> dict[str, Any]:
+        calls.append(context.job.pk)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection")
+        return {"ok": True}
+
+    jobs.JOB_WORKERS["pipeline"] = work
+    try:
+        job = job_queued(project, manager)
+        with pytest.raises(OperationalError):
+            job_execute(job_id=job.pk, transient=(OperationalError,))
+        job.refresh_from_db()
+        released = (job.status, job.lease_until, job.attempts)
+        retried = job_execute(job_id=job.pk, transient=(OperationalError,))
+    finally:
+        del jobs.JOB_WORKERS["pipeline"]
+
+    job.refresh_from_db()
+    assert released == ("queued", None, 1)
+    assert retried.status == "succeeded"
+    assert (job.status, job.result, job.attempts) == ("succeeded", {"ok": True}, 2)
