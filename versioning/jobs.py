@@ -64,7 +64,9 @@ def job_create(*, kind: str, project: Project, user: User | None, params: dict[s
     """Create the job and enqueue it once the surrounding transaction commits."""
     from versioning.tasks import job_run  # tasks import the services; the edge is here only
 
-    job = Job.objects.create(kind=kind, project=project, created_by=user, params=params)
+    job = Job.objects.create(
+        kind=kind, project=project, created_by=user, params=params, enqueued_at=timezone.now()
+    )
     transaction.on_commit(lambda: job_run.delay(job.pk))
     return job
 
@@ -158,15 +160,18 @@ def job_execute(*, job_id: int, transient: tuple[type[Exception], ...] = ()) -> 
 
 
 def jobs_recover(*, now: datetime | None = None) -> list[int]:
-    """Re-enqueue jobs whose worker died (running, lease lapsed) or whose message was lost
-    (queued for longer than a lease). Safe to run any time: claims decide who runs what."""
+    """Re-send jobs whose worker died (running, lease lapsed) or whose message was lost
+    (queued, last sent longer than a lease ago), each at most once per lease period so a
+    backed-up queue is not flooded. Safe to run any time: claims decide who runs what."""
     from versioning.tasks import job_run
 
     now = now or timezone.now()
-    stale = Q(status=JobStatus.RUNNING, lease_until__lt=now) | Q(
-        status=JobStatus.QUEUED, created_at__lt=now - timedelta(seconds=LEASE_SECONDS)
-    )
-    job_ids = list(Job.objects.filter(stale).order_by("pk").values_list("pk", flat=True))
-    for job_id in job_ids:
-        transaction.on_commit(partial(job_run.delay, job_id))
-    return job_ids
+    quiet = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - timedelta(seconds=LEASE_SECONDS))
+    stale = quiet & (Q(status=JobStatus.RUNNING, lease_until__lt=now) | Q(status=JobStatus.QUEUED))
+    resent = []
+    for job_id in Job.objects.filter(stale).order_by("pk").values_list("pk", flat=True):
+        # The same conditions again: of two concurrent recoveries, one re-sends.
+        if Job.objects.filter(stale, pk=job_id).update(enqueued_at=now):
+            transaction.on_commit(partial(job_run.delay, job_id))
+            resent.append(job_id)
+    return resent

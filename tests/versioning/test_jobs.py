@@ -99,21 +99,32 @@ def test_a_failing_job_records_its_error(project, manager):
     assert (job.status, job.error, job.result) == ("failed", "ValueError: bad pixels", None)
 
 
-def test_recovery_requeues_only_jobs_with_a_lapsed_lease(
+def test_recovery_resends_jobs_with_a_lapsed_lease_or_a_lost_message_once_per_lease(
     project, manager, counting_kind, django_capture_on_commit_callbacks
 ):
     now = timezone.now()
+    long_ago = now - timedelta(seconds=jobs.LEASE_SECONDS + 1)
     dead = job_queued(project, manager, status="running", lease_until=now - timedelta(seconds=1))
     live = job_queued(project, manager, status="running", lease_until=now + timedelta(seconds=60))
+    lost = job_queued(project, manager, enqueued_at=long_ago)
+    waiting = job_queued(project, manager, enqueued_at=now)
     done = job_queued(project, manager, status="succeeded")
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as sent:
         recovered = jobs_recover()
+        again = jobs_recover()
+    for callback in sent:
+        callback()
 
-    assert recovered == [dead.pk]
-    assert counting_kind == [dead.pk]
-    statuses = dict(Job.objects.values_list("pk", "status"))
-    assert statuses == {dead.pk: "succeeded", live.pk: "running", done.pk: "succeeded"}
+    assert (recovered, again) == ([dead.pk, lost.pk], [])
+    assert counting_kind == [dead.pk, lost.pk]
+    assert dict(Job.objects.values_list("pk", "status")) == {
+        dead.pk: "succeeded",
+        live.pk: "running",
+        lost.pk: "succeeded",
+        waiting.pk: "queued",
+        done.pk: "succeeded",
+    }
 
 
 def test_a_transient_error_gives_the_claim_back_for_the_retry(project, manager):
