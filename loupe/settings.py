@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "projects",
     "annotate",
     "quality",
+    "versioning",
     "sources",
 ]
 
@@ -210,6 +211,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "loupe")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # Jobs whose worker died or whose message was lost are sent again (claims prevent doubles).
+    "versioning-jobs-recover": {"task": "versioning.jobs_recover", "schedule": 60.0},
+}
 
 # --- REST ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

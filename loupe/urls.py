@@ -9,6 +9,7 @@ from loupe import views
 from projects import apis as project_apis
 from projects import views as project_views
 from quality import apis as quality_apis
+from versioning import apis as versioning_apis
 
 api_v1 = [
     path("auth/token/", loupe_apis.TokenApi.as_view(), name="api-token"),
@@ -72,6 +73,35 @@ api_v1 = [
         "annotations/<int:document_id>/review/",
         annotate_apis.AnnotationReviewApi.as_view(),
         name="api-annotation-review",
+    ),
+    path(
+        "projects/<int:project_id>/versions/",
+        versioning_apis.ProjectVersionsApi.as_view(),
+        name="api-project-versions",
+    ),
+    path(
+        "projects/<int:project_id>/version-tags/<str:name>/",
+        versioning_apis.VersionTagApi.as_view(),
+        name="api-version-tag",
+    ),
+    path(
+        "versions/<str:version_id>/", versioning_apis.VersionDetailApi.as_view(), name="api-version"
+    ),
+    path(
+        "versions/<str:version_id>/diff/",
+        versioning_apis.VersionDiffApi.as_view(),
+        name="api-version-diff",
+    ),
+    path(
+        "versions/<str:version_id>/exports/",
+        versioning_apis.VersionExportsApi.as_view(),
+        name="api-version-exports",
+    ),
+    path("jobs/<int:job_id>/", versioning_apis.JobDetailApi.as_view(), name="api-job"),
+    path(
+        "jobs/<int:job_id>/download/",
+        versioning_apis.JobDownloadApi.as_view(),
+        name="api-job-download",
     ),
     path("ping/", views.PingApi.as_view(), name="api-ping"),
 ]

@@ -22,6 +22,9 @@ from tests.objects import asset_copies
 from tests.projects.factories import item_from_bytes, project_with_members, user_create
 from tests.quality.factories import gold_add
 from tests.storage.factories import image_bytes, upload
+from tests.versioning.factories import tiny_codec_install, version_made
+from versioning.jobs import job_execute
+from versioning.models import DatasetVersion, ExportFile, Job, VersionItem, VersionTag
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +43,9 @@ class World:
     other_item: Item
     carl: Any
     document: AnnotationDocument
+    version: DatasetVersion
+    job: Job
+    export_job: Job
 
     def ids(self) -> dict[str, int]:
         return {
@@ -49,11 +55,15 @@ class World:
             "training": self.training.pk,
             "carl": self.carl.pk,
             "document": self.document.pk,
+            "version": self.version.pk,
+            "job": self.job.pk,
+            "export_job": self.export_job.pk,
+            "tag": "stable",
         }
 
 
 @pytest.fixture
-def world(manager, annotator, reviewer, outsider) -> World:
+def world(manager, annotator, reviewer, outsider, monkeypatch) -> World:
     carl = user_create("carl_annotator")
     user_create("dave")
     project = project_with_members(
@@ -76,10 +86,30 @@ def world(manager, annotator, reviewer, outsider) -> World:
     )
     gold_add(gold, manager)
     document = document_submitted(task, carl)
+    version = version_made(project, manager)
+    VersionTag.objects.create(project=project, name="stable", version=version)
+    job = Job.objects.get(result__version=version.pk)
+    tiny_codec_install(monkeypatch)
+    export_job = Job.objects.create(
+        kind="export", project=project, params={"version": version.pk, "format": "lines"}
+    )
+    job_execute(job_id=export_job.pk)
     users = {"anonymous": None, "outsider": outsider, "annotator": annotator}
     users |= {"reviewer": reviewer, "manager": manager}
     return World(
-        project, other_project, users, task, free, gold, training, other_item, carl, document
+        project,
+        other_project,
+        users,
+        task,
+        free,
+        gold,
+        training,
+        other_item,
+        carl,
+        document,
+        version,
+        job,
+        export_job,
     )
 
 
@@ -103,6 +133,11 @@ def snapshot() -> dict[str, Any]:
         "gold": sorted(GoldAnswer.objects.values_list("item_id", "shapes")),
         "assignments": sorted(Assignment.objects.values_list("item_id", "user_id", "state")),
         "events": ActivityEvent.objects.count(),
+        "versions": sorted(DatasetVersion.objects.values_list("pk", "message")),
+        "version_items": VersionItem.objects.count(),
+        "version_tags": sorted(VersionTag.objects.values_list("project_id", "name", "version_id")),
+        "jobs": sorted(Job.objects.values_list("pk", "status", "result")),
+        "exports": sorted(ExportFile.objects.values_list("version_id", "format", "sha256")),
     }
 
 
@@ -196,6 +231,36 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         {"decision": "accept"},
         (401, 404, 404, 200, 200),
     ),
+    "versions-list": ("get", f"{P}/versions/", None, (401, 404, 403, 200, 200)),
+    "versions-snapshot": ("post", f"{P}/versions/", {}, (401, 404, 403, 403, 202)),
+    "version-detail": ("get", "/api/v1/versions/{version}/", None, (401, 404, 403, 200, 200)),
+    "version-diff": (
+        "get",
+        "/api/v1/versions/{version}/diff/?against={version}",
+        None,
+        (401, 404, 403, 200, 200),
+    ),
+    "version-tag-put": (
+        "put",
+        f"{P}/version-tags/{{tag}}/",
+        {"version": "{version}"},
+        (401, 404, 403, 403, 200),
+    ),
+    "version-tag-get": ("get", f"{P}/version-tags/{{tag}}/", None, (401, 404, 403, 200, 200)),
+    "version-tag-delete": ("delete", f"{P}/version-tags/{{tag}}/", None, (401, 404, 403, 403, 204)),
+    "version-export": (
+        "post",
+        "/api/v1/versions/{version}/exports/",
+        {"format": "lines"},
+        (401, 404, 403, 202, 202),
+    ),
+    "job-detail": ("get", "/api/v1/jobs/{job}/", None, (401, 404, 403, 200, 200)),
+    "job-download": (
+        "get",
+        "/api/v1/jobs/{export_job}/download/",
+        None,
+        (401, 404, 403, 200, 200),
+    ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
 }
 CASES = [
@@ -215,6 +280,11 @@ def test_role_by_endpoint(world: World, endpoint: str, role: str, expected: int)
     if body == "UPLOAD":
         uploaded = image_bytes()
         body, kwargs = {"file": upload(uploaded)}, {"format": "multipart"}
+    if isinstance(body, dict):  # placeholders in string values, e.g. {"version": "{version}"}
+        body = {
+            key: value.format(**world.ids()) if isinstance(value, str) else value
+            for key, value in body.items()
+        }
     if endpoint.startswith("annotation-put"):
         kwargs["HTTP_IF_MATCH"] = '"0"'
     before = snapshot()
@@ -245,9 +315,14 @@ def test_the_matrix_covers_every_v1_route() -> None:
         "{task}": "<int:item_id>",
         "{gold}": "<int:item_id>",
         "{training}": "<int:item_id>",
+        "{version}": "<str:version_id>",
+        "{job}": "<int:job_id>",
+        "{export_job}": "<int:job_id>",
+        "{tag}": "<str:name>",
     }
     covered = set()
     for _, path, _, _ in ENDPOINTS.values():
+        path = path.partition("?")[0]
         for placeholder, converter in converters.items():
             path = path.replace(placeholder, converter)
         covered.add(path.removeprefix("/api/v1/"))

@@ -3,6 +3,7 @@ and the OpenAPI description."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -175,9 +176,8 @@ def v1_paths() -> set[str]:
     (v1,) = [p for p in get_resolver().url_patterns if str(p.pattern) == "api/v1/"]
     paths = set()
     for pattern in v1.url_patterns:
-        route = str(pattern.pattern)
-        for name in ("project_id", "item_id", "user_id", "document_id"):
-            route = route.replace(f"<int:{name}>", f"{{{name}}}")
+        # <int:item_id>, <str:version_id>, <name> -> {item_id}, {version_id}, {name}
+        route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
         paths.add(f"/api/v1/{route}")
     return paths
 

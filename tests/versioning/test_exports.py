@@ -1,0 +1,127 @@
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from django.core.files.storage import default_storage
+
+from projects.services import project_update
+from tests.annotate.factories import box
+from tests.conftest import client_for
+from tests.projects.factories import items_add
+from tests.versioning.factories import document_accepted, tiny_codec_install, version_made
+from versioning.jobs import job_execute
+from versioning.models import ExportFile, Job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def tiny_codec(monkeypatch: pytest.MonkeyPatch) -> None:
+    tiny_codec_install(monkeypatch)
+
+
+def export_requested(client, version, format_name: str = "lines") -> Any:
+    return client.post(f"/api/v1/versions/{version.pk}/exports/", {"format": format_name})
+
+
+def test_an_export_job_stores_the_file_under_its_hash_and_serves_it(
+    project, manager, annotator, reviewer, django_capture_on_commit_callbacks
+):
+    first, second = items_add(project, 2)
+    document = document_accepted(first, annotator, reviewer, [box("car", (1, 2, 3, 4))])
+    points = document.shapes[0]["points"]
+    version = version_made(project, manager)
+    client = client_for(reviewer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = export_requested(client, version)
+
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    expected = (
+        b'["car", "person", "night"]\n'
+        + json.dumps([first.pk, f"{first.asset.sha256}.png", 64, "", [["car", points]]]).encode()
+        + b"\n"
+        + json.dumps([second.pk, f"{second.asset.sha256}.png", 64, "", []]).encode()
+        + b"\n"
+    )
+    sha256 = hashlib.sha256(expected).hexdigest()
+    assert (job.status, job.kind, job.error) == ("succeeded", "export", "")
+    assert job.result == {
+        "version": version.pk,
+        "format": "lines",
+        "sha256": sha256,
+        "size": len(expected),
+        "file_name": f"lines-{sha256}.txt",
+        "download": f"/api/v1/jobs/{job.pk}/download/",
+        "reused": False,
+    }
+    key = f"exports/{version.pk}/lines-{sha256}.txt"
+    with default_storage.open(key, "rb") as stored:
+        assert stored.read() == expected
+    download = client.get(job.result["download"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == expected
+    assert download["Content-Disposition"] == f'attachment; filename="lines-{sha256}.txt"'
+    assert download["ETag"] == f'"{sha256}"'
+
+
+def test_a_past_version_exports_the_shapes_and_schema_it_was_made_with(
+    project, manager, annotator, reviewer
+):
+    (item,) = items_add(project, 1)
+    document_accepted(item, annotator, reviewer, [box("car", (1, 2, 3, 4))])
+    version = version_made(project, manager)
+    project_update(project=project, labels=[{"name": "bus", "kind": "box"}])
+    job = Job.objects.create(
+        kind="export", project=project, params={"version": version.pk, "format": "lines"}
+    )
+
+    job_execute(job_id=job.pk)
+
+    job.refresh_from_db()
+    with default_storage.open(ExportFile.objects.get().storage_key, "rb") as stored:
+        lines = stored.read().splitlines()
+    assert json.loads(lines[0]) == ["car", "person", "night"]
+    assert json.loads(lines[1])[-1] == [["car", [1.0, 2.0, 3.0, 4.0]]]
+
+
+def test_a_re_export_reuses_the_stored_file(project, manager, django_capture_on_commit_callbacks):
+    items_add(project, 1)
+    version = version_made(project, manager)
+    client = client_for(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = export_requested(client, version).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = export_requested(client, version).json()
+
+    first_job, second_job = Job.objects.get(pk=first["id"]), Job.objects.get(pk=second["id"])
+    assert (first_job.result["reused"], second_job.result["reused"]) == (False, True)
+    assert first_job.result["sha256"] == second_job.result["sha256"]
+    assert ExportFile.objects.count() == 1
+    keys = default_storage.listdir(f"exports/{version.pk}")[1]
+    assert keys == [first_job.result["file_name"]]
+
+
+def test_an_unknown_format_is_refused_and_creates_no_job(project, manager):
+    items_add(project, 1)
+    version = version_made(project, manager)
+    before = Job.objects.count()
+
+    response = export_requested(client_for(manager), version, "tiff")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"format": ["Unknown format 'tiff'; use one of: lines."]}
+    assert Job.objects.count() == before
+
+
+def test_a_job_without_a_file_has_no_download(project, manager):
+    items_add(project, 1)
+    version_made(project, manager)
+    snapshot = Job.objects.get()
+
+    response = client_for(manager).get(f"/api/v1/jobs/{snapshot.pk}/download/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "This job has no file to download (yet)."}

@@ -1,0 +1,203 @@
+"""Versions, tags, diffs and jobs (v1): each view checks access, calls one service or selector,
+serializes. Long work answers 202 with the job; clients poll GET /api/v1/jobs/{id}/."""
+
+from typing import Any
+
+from django.http.response import HttpResponseBase
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import Invalid
+from common.pagination import Pagination, paginated_response
+from projects.access import project_for
+from projects.models import Role
+from storage.serving import object_response
+from versioning import selectors, services
+from versioning.models import Job
+
+
+class JobOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    project = serializers.IntegerField(source="project_id")
+    status = serializers.CharField()
+    progress = serializers.SerializerMethodField()
+    error = serializers.CharField()
+    result = serializers.JSONField(allow_null=True)
+    params = serializers.JSONField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField()
+
+    def get_progress(self, job: Job) -> dict[str, int]:
+        return {"done": job.progress_done, "total": job.progress_total}
+
+
+def job_accepted(job: Job) -> Response:
+    response = Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+    response["Location"] = f"/api/v1/jobs/{job.pk}/"
+    return response
+
+
+class VersionOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    project = serializers.IntegerField(source="project_id")
+    message = serializers.CharField()
+    author = serializers.CharField(source="author.username", allow_null=True)
+    parent = serializers.CharField(source="parent_id", allow_null=True)  # type: ignore[assignment]
+    created_at = serializers.DateTimeField()
+    schema_hash = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # named like Field.source
+    filters = serializers.JSONField()
+    stats = serializers.JSONField()
+    manifest_key = serializers.CharField()
+    tags = serializers.SerializerMethodField()
+
+    def get_tags(self, version: Any) -> list[str]:
+        return [tag.name for tag in version.tags.all()]
+
+
+class JobDetailApi(APIView):
+    @extend_schema(responses=JobOutputSerializer)
+    def get(self, request: Request, job_id: int) -> Response:
+        job = selectors.job_for(request.user, job_id)
+        return Response(JobOutputSerializer(job).data)
+
+
+class ProjectVersionsApi(APIView):
+    @extend_schema_serializer(component_name="VersionSnapshotRequest")
+    class InputSerializer(serializers.Serializer):
+        message = serializers.CharField(required=False, allow_blank=True, default="")
+        source = serializers.ChoiceField(  # type: ignore[assignment]  # named like Field.source
+            choices=services.SOURCES, default="accepted"
+        )
+        filters = serializers.DictField(required=False, default=dict)
+
+    @extend_schema(responses=VersionOutputSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project, _ = project_for(request.user, project_id, needed=Role.REVIEWER)
+        return paginated_response(
+            request, selectors.versions_of(project=project), VersionOutputSerializer
+        )
+
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = services.version_snapshot_request(
+            project=project, user=request.user, **payload.validated_data
+        )
+        return job_accepted(job)
+
+
+class VersionDetailApi(APIView):
+    @extend_schema(responses=VersionOutputSerializer)
+    def get(self, request: Request, version_id: str) -> Response:
+        version, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)
+        return Response(VersionOutputSerializer(version).data)
+
+
+class VersionTagApi(APIView):
+    @extend_schema_serializer(component_name="VersionTagRequest")
+    class InputSerializer(serializers.Serializer):
+        version = serializers.CharField(max_length=64)
+
+    @extend_schema_serializer(component_name="VersionTag")
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        version = serializers.CharField(source="version_id")
+        updated_at = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, project_id: int, name: str) -> Response:
+        """Which version a tag names (how `loupe pull --version TAG` resolves it)."""
+        project, _ = project_for(request.user, project_id, needed=Role.REVIEWER)
+        return Response(
+            self.OutputSerializer(selectors.version_tag(project=project, name=name)).data
+        )
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def put(self, request: Request, project_id: int, name: str) -> Response:
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        tag = services.version_tag_set(
+            project=project,
+            user=request.user,
+            name=name,
+            version_id=payload.validated_data["version"],
+        )
+        return Response(self.OutputSerializer(tag).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, project_id: int, name: str) -> Response:
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        services.version_tag_delete(project=project, user=request.user, name=name)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionExportsApi(APIView):
+    @extend_schema_serializer(component_name="VersionExportRequest")
+    class InputSerializer(serializers.Serializer):
+        format = serializers.CharField(max_length=32)
+
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
+    def post(self, request: Request, version_id: str) -> Response:
+        version, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = services.version_export_request(
+            version=version, user=request.user, format=payload.validated_data["format"]
+        )
+        return job_accepted(job)
+
+
+class JobDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, 302: None})
+    def get(self, request: Request, job_id: int) -> HttpResponseBase:
+        """The exported file: streamed, or a redirect to a short-lived signed URL on S3."""
+        job = selectors.job_for(request.user, job_id)
+        export = selectors.job_export_file(job=job)
+        response = object_response(
+            request, key=export.storage_key, etag=export.sha256, mime=export.media_type
+        )
+        if response.status_code == 200:
+            file_name = export.storage_key.rsplit("/", 1)[-1]
+            response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+        return response
+
+
+class VersionDiffApi(APIView):
+    @extend_schema_serializer(component_name="VersionDiffRow")
+    class RowSerializer(serializers.Serializer):
+        item = serializers.IntegerField()
+        change = serializers.ChoiceField(choices=["added", "removed", "changed"])
+        before = serializers.JSONField(allow_null=True)
+        after = serializers.JSONField(allow_null=True)
+        shapes = serializers.JSONField(required=False)
+
+    @extend_schema(
+        responses=RowSerializer(many=True),
+        parameters=[OpenApiParameter("against", str, required=True, description="version id")],
+    )
+    def get(self, request: Request, version_id: str) -> Response:
+        """Changes from `against` (the older side) to this version, a page of item rows, plus
+        `summary` (per class) and `totals` over the whole diff."""
+        new, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)
+        against = request.query_params.get("against", "")
+        if not against:
+            raise Invalid({"against": ["Name the version to compare with."]})
+        old, _ = selectors.version_for(request.user, against, needed=Role.REVIEWER)
+        diff = selectors.version_diff(old=old, new=new)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(diff.rows, request, view=self)
+        response = paginator.get_paginated_response(self.RowSerializer(page, many=True).data)
+        response.data["summary"] = diff.summary
+        response.data["totals"] = diff.totals
+        return response

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class VersioningConfig(AppConfig):
+    name = "versioning"
+
+    def ready(self) -> None:
+        from versioning import services
+        from versioning.jobs import JobContext, job_kind_register
+        from versioning.models import JobKind
+
+        def snapshot(context: JobContext) -> dict:
+            return services.version_snapshot(job=context.job, progress=context.progress)
+
+        def export(context: JobContext) -> dict:
+            return services.version_export(job=context.job, progress=context.progress)
+
+        job_kind_register(JobKind.SNAPSHOT, snapshot)
+        job_kind_register(JobKind.EXPORT, export)

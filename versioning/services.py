@@ -1,0 +1,418 @@
+"""Every write of the versioning app: snapshot requests and the snapshot itself, version tags,
+export requests. Job lifecycle lives in versioning.jobs."""
+
+import hashlib
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Case, Exists, F, JSONField, OuterRef, Subquery, Value, When
+
+from annotate.models import AnnotationDocument, DocumentKind, DocumentStatus
+from common.errors import Invalid, NotFound, PermissionDenied
+from formats.canonical import content_hash
+from projects.models import Item, Project, Role
+from projects.selectors import project_role, role_at_least
+from versioning.exports import exporters, version_items
+from versioning.jobs import job_create
+from versioning.manifest import manifest_bytes, manifest_id
+from versioning.models import (
+    AnnotationBlob,
+    DatasetVersion,
+    ExportFile,
+    Job,
+    JobKind,
+    VersionItem,
+    VersionTag,
+)
+
+SOURCES = ("accepted", "submitted")
+ROW_BATCH = 5000
+BLOB_BATCH = 500
+TAG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Which accepted document stands for an item when several are: consensus over review over an
+# annotator's, then the most recently changed.
+KIND_RANK: dict[str, int] = {
+    DocumentKind.CONSENSUS: 2,
+    DocumentKind.REVIEW: 1,
+    DocumentKind.ANNOTATOR: 0,
+}
+Progress = Callable[[int, int | None], None]
+
+
+def _require_manager(*, user: User, project: Project) -> None:
+    if not role_at_least(project_role(user=user, project_id=project.pk), Role.MANAGER):
+        raise PermissionDenied("Snapshotting and tagging versions needs the manager role.")
+
+
+def snapshot_filters_clean(filters: dict[str, Any]) -> dict[str, Any]:
+    """The canonical form of snapshot filters (part of the manifest, so part of the id)."""
+    unknown = set(filters) - {"splits", "items", "roles"}
+    if unknown:
+        raise Invalid({"filters": [f"Unknown filter {sorted(unknown)[0]!r}."]})
+    clean: dict[str, Any] = {}
+    for name, kind in (("splits", str), ("items", int), ("roles", str)):
+        values = filters.get(name)
+        if values in (None, []):
+            continue
+        if not isinstance(values, list) or not all(
+            isinstance(value, kind) and not isinstance(value, bool) for value in values
+        ):
+            raise Invalid({"filters": {name: [f"Expected a list of {kind.__name__} values."]}})
+        clean[name] = sorted(set(values))
+    return clean
+
+
+@transaction.atomic
+def version_snapshot_request(
+    *, project: Project, user: User, message: str, source: str, filters: dict[str, Any]
+) -> Job:
+    _require_manager(user=user, project=project)
+    if source not in SOURCES:
+        raise Invalid({"source": [f"Use one of {', '.join(SOURCES)}."]})
+    params = {"message": message, "source": source, "filters": snapshot_filters_clean(filters)}
+    return job_create(kind=JobKind.SNAPSHOT, project=project, user=user, params=params)
+
+
+@dataclass
+class ChosenDocument:
+    content_hash: str
+    annotator_id: int
+    class_counts: dict[str, int] | None  # None: no blob yet, `shapes` holds the shapes
+    shapes: list[dict[str, Any]] | None
+
+
+def _documents_chosen(*, project: Project, source: str) -> dict[int, ChosenDocument]:
+    """The document standing for each item, in one query. Shapes come along only for content
+    hashes that have no blob yet, so a re-snapshot reads what changed, not the dataset; and in
+    the same statement as the hash, so a save racing the snapshot cannot pair a hash with
+    other shapes."""
+    statuses = [DocumentStatus.ACCEPTED]
+    if source == "submitted":
+        statuses.append(DocumentStatus.SUBMITTED)
+    blobs = AnnotationBlob.objects.filter(content_hash=OuterRef("content_hash"))
+    rows = (
+        AnnotationDocument.objects.filter(item__project=project, status__in=statuses)
+        .annotate(
+            blob_counts=Subquery(blobs.values("class_counts")[:1], output_field=JSONField()),
+            has_blob=Exists(blobs),
+        )
+        .annotate(
+            new_shapes=Case(
+                When(has_blob=False, then=F("shapes")),
+                default=Value(None),
+                output_field=JSONField(),
+            )
+        )
+        .values_list(
+            "item_id",
+            "kind",
+            "updated_at",
+            "submitted_at",
+            "pk",
+            "content_hash",
+            "annotator_id",
+            "blob_counts",
+            "has_blob",
+            "new_shapes",
+        )
+    )
+    best: dict[int, tuple[Any, ChosenDocument]] = {}
+    for item_id, kind, updated_at, submitted_at, pk, digest, annotator, *blob in rows:
+        counts, has_blob, shapes = blob
+        if source == "accepted":
+            rank: tuple[Any, ...] = (KIND_RANK.get(kind, 0), updated_at, pk)
+        else:
+            rank = (submitted_at or updated_at, pk)
+        if item_id not in best or rank > best[item_id][0]:
+            chosen = ChosenDocument(
+                content_hash=digest,
+                annotator_id=annotator,
+                class_counts=counts if has_blob else None,
+                shapes=None if has_blob else shapes,
+            )
+            best[item_id] = (rank, chosen)
+    return {item_id: chosen for item_id, (_, chosen) in best.items()}
+
+
+def _items_selected(*, project: Project, filters: dict[str, Any]) -> list[tuple[int, str, str]]:
+    items = Item.objects.filter(project=project)
+    if "splits" in filters:
+        items = items.filter(split__in=filters["splits"])
+    if "roles" in filters:
+        items = items.filter(role__in=filters["roles"])
+    rows = list(items.order_by("pk").values_list("pk", "asset__sha256", "split"))
+    if "items" in filters:
+        wanted = set(filters["items"])
+        rows = [row for row in rows if row[0] in wanted]
+    return rows
+
+
+def class_counts_of(shapes: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(Counter(str(shape.get("label", "")) for shape in shapes))
+
+
+@dataclass
+class Snapshot:
+    manifest: dict[str, Any]
+    chosen: dict[int, ChosenDocument]
+    rows: list[tuple[int, str, str | None, str]]
+    canonical: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.canonical = manifest_bytes(self.manifest)
+
+    @property
+    def version_id(self) -> str:
+        """content_hash(manifest): SHA-256 over its RFC 8785 bytes."""
+        return manifest_id(self.canonical)
+
+
+def snapshot_build(*, project: Project, source: str, filters: dict[str, Any]) -> Snapshot:
+    """The manifest of the project's current content: {"schema_hash", "filters", "items":
+    [[item_id, asset_sha256, annotation_hash or null, split], ...] by item id}."""
+    chosen = _documents_chosen(project=project, source=source)
+    rows = []
+    for item_id, asset_sha256, split in _items_selected(project=project, filters=filters):
+        document = chosen.get(item_id)
+        rows.append((item_id, asset_sha256, document.content_hash if document else None, split))
+    manifest = {
+        "schema_hash": content_hash(project.labels),
+        "filters": filters,
+        "items": [list(row) for row in rows],
+    }
+    included = {row[0] for row in rows}
+    return Snapshot(
+        manifest=manifest,
+        chosen={item_id: doc for item_id, doc in chosen.items() if item_id in included},
+        rows=rows,
+    )
+
+
+def _stats(snapshot: Snapshot) -> dict[str, Any]:
+    per_class: Counter[str] = Counter()
+    per_annotator: Counter[int] = Counter()
+    for document in snapshot.chosen.values():
+        counts = document.class_counts
+        if counts is None:
+            counts = class_counts_of(document.shapes or [])
+        per_class.update(counts)
+        per_annotator[document.annotator_id] += 1
+    names = dict(
+        get_user_model().objects.filter(pk__in=list(per_annotator)).values_list("pk", "username")
+    )
+    return {
+        "items": len(snapshot.rows),
+        "annotated_items": len(snapshot.chosen),
+        "shapes": sum(per_class.values()),
+        "shapes_per_class": dict(sorted(per_class.items())),
+        "annotators": {names[pk]: count for pk, count in sorted(per_annotator.items())},
+    }
+
+
+def _batches(iterable: Any, size: int) -> Iterator[list[Any]]:
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _blobs_write(snapshot: Snapshot) -> None:
+    new = {
+        document.content_hash: document.shapes
+        for document in snapshot.chosen.values()
+        if document.class_counts is None and document.shapes is not None
+    }
+    blobs = (
+        AnnotationBlob(content_hash=digest, shapes=shapes, class_counts=class_counts_of(shapes))
+        for digest, shapes in new.items()
+    )
+    for batch in _batches(blobs, BLOB_BATCH):
+        AnnotationBlob.objects.bulk_create(batch, ignore_conflicts=True)
+
+
+def manifest_store(*, version_id: str, canonical: bytes) -> str:
+    """Content-addressed: an existing key already holds these bytes."""
+    key = f"manifests/{version_id}.json"
+    if not default_storage.exists(key):
+        default_storage.save(key, ContentFile(canonical, name=key))
+    return key
+
+
+def version_snapshot(*, job: Job, progress: Progress | None = None) -> dict[str, Any]:
+    """The work of a snapshot job. Idempotent: the id is the manifest's hash, the version row
+    is created under its primary key, rows and blobs under unique keys."""
+    params = job.params
+    project = job.project
+    snapshot = snapshot_build(project=project, source=params["source"], filters=params["filters"])
+    version_id = snapshot.version_id
+    total = len(snapshot.rows)
+    if progress:
+        progress(0, total)
+    key = manifest_store(version_id=version_id, canonical=snapshot.canonical)
+    with transaction.atomic():
+        _blobs_write(snapshot)
+        parent = (
+            DatasetVersion.objects.filter(project=project)
+            .exclude(pk=version_id)
+            .order_by("-created_at", "pk")
+            .first()
+        )
+        version, created = DatasetVersion.objects.get_or_create(
+            pk=version_id,
+            defaults={
+                "project": project,
+                "message": params.get("message", ""),
+                "author_id": job.created_by_id,
+                "parent": parent,
+                "schema_hash": snapshot.manifest["schema_hash"],
+                "labels": project.labels,
+                "source": params["source"],
+                "filters": params["filters"],
+                "stats": _stats(snapshot),
+                "manifest_key": key,
+            },
+        )
+        if created:
+            _rows_write(version_id=version_id, rows=snapshot.rows, progress=progress)
+    return {"version": version.pk, "created": created, "items": total}
+
+
+def _rows_write(
+    *, version_id: str, rows: list[tuple[int, str, str | None, str]], progress: Progress | None
+) -> None:
+    done = 0
+    for batch in _batches(rows, ROW_BATCH):
+        VersionItem.objects.bulk_create(
+            [
+                VersionItem(
+                    version_id=version_id,
+                    item_id=item_id,
+                    asset_sha256=asset_sha256,
+                    annotation_hash=annotation_hash,
+                    split=split,
+                )
+                for item_id, asset_sha256, annotation_hash, split in batch
+            ],
+            ignore_conflicts=True,
+        )
+        done += len(batch)
+        if progress:
+            progress(done, None)
+
+
+@transaction.atomic
+def version_tag_set(*, project: Project, user: User, name: str, version_id: str) -> VersionTag:
+    """Create the tag or move it to another version of the same project."""
+    _require_manager(user=user, project=project)
+    if not TAG_NAME.match(name):
+        raise Invalid({"name": ["Use letters, digits, '.', '_' or '-' (at most 100)."]})
+    version = DatasetVersion.objects.filter(pk=version_id, project=project).first()
+    if version is None:
+        raise Invalid({"version": ["No such version in this project."]})
+    tag, _ = VersionTag.objects.update_or_create(
+        project=project, name=name, defaults={"version": version, "updated_by": user}
+    )
+    return tag
+
+
+@transaction.atomic
+def version_tag_delete(*, project: Project, user: User, name: str) -> None:
+    _require_manager(user=user, project=project)
+    deleted, _ = VersionTag.objects.filter(project=project, name=name).delete()
+    if not deleted:
+        raise NotFound("No such tag.")
+
+
+@transaction.atomic
+def version_export_request(*, version: DatasetVersion, user: User, format: str) -> Job:
+    """Reviewers and managers export (read-only for the project); the job writes the file."""
+    if not role_at_least(project_role(user=user, project_id=version.project_id), Role.REVIEWER):
+        raise PermissionDenied("Exporting needs the reviewer or manager role.")
+    available = sorted(exporters())
+    if format not in available:
+        choices = ", ".join(available) or "none installed"
+        raise Invalid({"format": [f"Unknown format {format!r}; use one of: {choices}."]})
+    params = {"version": version.pk, "format": format}
+    return job_create(kind=JobKind.EXPORT, project=version.project, user=user, params=params)
+
+
+def export_result(export: ExportFile, *, job: Job, reused: bool) -> dict[str, Any]:
+    return {
+        "version": export.version_id,
+        "format": export.format,
+        "sha256": export.sha256,
+        "size": export.size,
+        "file_name": export.storage_key.rsplit("/", 1)[-1],
+        "download": f"/api/v1/jobs/{job.pk}/download/",
+        "reused": reused,
+    }
+
+
+def version_export(*, job: Job, progress: Progress | None = None) -> dict[str, Any]:
+    """The work of an export job: stream the codec into a temporary file, store it under its
+    hash, record it once per (version, format). A stored export is reused, so every download
+    of a version in a format has the same bytes."""
+    version = DatasetVersion.objects.get(pk=job.params["version"])
+    name = job.params["format"]
+    stored = ExportFile.objects.filter(version=version, format=name).first()
+    if stored is not None:
+        return export_result(stored, job=job, reused=True)
+    exporter = exporters().get(name)
+    if exporter is None:
+        raise Invalid({"format": [f"The {name} codec is not installed."]})
+    extension = exporter.extension.lstrip(".")
+    total = version.stats.get("items", 0)
+    if progress:
+        progress(0, total)
+    with tempfile.TemporaryFile() as spool:
+        items = _reporting(version_items(version), progress)
+        exporter.write(spool, labels=version.labels, items=items)
+        size, sha256 = _file_digest(spool)
+        key = f"exports/{version.pk}/{name}-{sha256}.{extension}"
+        if not default_storage.exists(key):
+            spool.seek(0)
+            default_storage.save(key, File(spool, name=key))
+    export, created = ExportFile.objects.get_or_create(
+        version=version,
+        format=name,
+        defaults={
+            "sha256": sha256,
+            "size": size,
+            "storage_key": key,
+            "media_type": exporter.media_type,
+        },
+    )
+    return export_result(export, job=job, reused=not created)
+
+
+def _reporting(
+    items: Callable[[], Iterable[Any]], progress: Progress | None
+) -> Callable[[], Iterator[Any]]:
+    """The same stream, reporting progress (which renews the job's lease) every page."""
+
+    def counted() -> Iterator[Any]:
+        for done, entry in enumerate(items(), start=1):
+            if progress and done % ROW_BATCH == 0:
+                progress(done, None)
+            yield entry
+
+    return counted
+
+
+def _file_digest(spool: IO[bytes]) -> tuple[int, str]:
+    spool.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := spool.read(1024 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
