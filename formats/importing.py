@@ -1,0 +1,147 @@
+"""Helpers every importer shares: deterministic ids, label lookup, shape building and checks."""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from formats.geometry import inside, outline
+from formats.records import FormatError, Label, Shape
+
+# Ids derive from (file name, position) so importing the same file twice yields the same shapes
+# (an idempotent job), while two files never collide.
+SHAPE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://loupe.invalid/formats/shape")
+
+
+def shape_id(file_name: str, index: int) -> str:
+    return str(uuid.uuid5(SHAPE_NAMESPACE, f"{file_name}\x00{index}"))
+
+
+class Schema:
+    """The project's labels by name, answering with a FormatError for names it does not know."""
+
+    def __init__(self, labels: Sequence[Label]) -> None:
+        self.labels = list(labels)
+        self.by_name = {label["name"]: label for label in labels}
+
+    def label(self, name: Any, *, location: str) -> Label:
+        label = self.by_name.get(name) if isinstance(name, str) else None
+        if label is None:
+            raise FormatError(f"Unknown category {name!r}.", location=location)
+        return label
+
+    def at(self, index: int, *, location: str) -> Label:
+        if not 0 <= index < len(self.labels):
+            raise FormatError(f"Unknown class index {index}.", location=location)
+        return self.labels[index]
+
+
+def make_shape(
+    *,
+    shape_id: str,
+    label: Label,
+    points: Sequence[float],
+    attributes: Mapping[str, Any] | None = None,
+    occluded: bool = False,
+    rotation: float = 0.0,
+    rle: dict[str, Any] | None = None,
+) -> Shape:
+    """A Shape dict normalised as annotate stores it (floats, rotation only when non-zero)."""
+    shape: Shape = {
+        "id": shape_id,
+        "label": label["name"],
+        "kind": label["kind"],
+        "points": [float(value) for value in points],
+        "attributes": dict(attributes or {}),
+        "occluded": bool(occluded),
+    }
+    if label["kind"] == "box" and rotation % 360.0:
+        shape["rotation"] = rotation % 360.0
+    if rle is not None:
+        shape["rle"] = rle
+    return shape
+
+
+def check_attributes(attributes: Any, label: Label, *, location: str) -> dict[str, Any]:
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, dict):
+        raise FormatError("Attributes must be an object.", location=location)
+    known = {attribute["name"] for attribute in label.get("attributes") or []}
+    unknown = sorted(set(attributes) - known)
+    if unknown:
+        names = ", ".join(unknown)
+        raise FormatError(f"Class {label['name']!r} has no attribute {names}.", location=location)
+    return dict(attributes)
+
+
+def check_inside(shape: Shape, width: int, height: int, *, location: str) -> None:
+    """Refuse a shape reaching outside its image, judged as annotate judges it (a rotated box
+    by its unrotated corners, keypoints by the ones placed)."""
+    vertices = shape["points"] if shape["kind"] in ("box", "mask") else outline(shape)
+    if not inside(vertices, width, height):
+        raise FormatError(f"Coordinates outside the {width}x{height} image.", location=location)
+
+
+def numbers(value: Any, *, location: str, count: int | None = None) -> list[float]:
+    """A list of finite numbers (optionally exactly `count` of them), or a FormatError."""
+    ok = isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
+        for v in value
+    )
+    if not ok or (count is not None and len(value) != count):
+        wanted = f"{count} numbers" if count is not None else "a list of numbers"
+        raise FormatError(f"Expected {wanted}, got {value!r:.80}.", location=location)
+    return [float(v) for v in value]
+
+
+SHAPE_FIELDS = {
+    "id",
+    "label",
+    "kind",
+    "points",
+    "attributes",
+    "occluded",
+    "rotation",
+    "rle",
+    "score",
+}
+
+
+def point_count_ok(label: Label, count: int) -> bool:
+    """Whether `count` numbers make a shape of the label's kind (as annotate requires)."""
+    kind = label["kind"]
+    if kind in ("polygon", "polyline"):
+        return count % 2 == 0 and count >= (6 if kind == "polygon" else 4)
+    fixed = {"tag": 0, "box": 4, "mask": 4, "cuboid": 16}
+    return count == fixed.get(kind, 3 * len(label.get("keypoints") or []))
+
+
+def check_shape(
+    shape: Any, schema: Schema, width: int, height: int, *, location: str
+) -> tuple[Shape, float | None]:
+    """A complete Loupe shape checked against the schema and image, and its score if any.
+
+    The shape comes back as given (less its score) so a lossless format stays lossless.
+    """
+    if not isinstance(shape, dict) or set(shape) - SHAPE_FIELDS:
+        raise FormatError("Expected a shape object with Loupe's shape fields.", location=location)
+    try:
+        uuid.UUID(str(shape.get("id")))
+    except ValueError:
+        raise FormatError("A shape id must be a UUID.", location=f"{location}.id") from None
+    label = schema.label(shape.get("label"), location=f"{location}.label")
+    if shape.get("kind") != label["kind"]:
+        message = f"Class {label['name']!r} takes {label['kind']} shapes."
+        raise FormatError(message, location=f"{location}.kind")
+    points = numbers(shape.get("points"), location=f"{location}.points")
+    if not point_count_ok(label, len(points)):
+        raise FormatError(f"Wrong number of points for a {label['kind']}.", location=location)
+    check_attributes(shape.get("attributes"), label, location=f"{location}.attributes")
+    if label["kind"] == "mask" and not isinstance(shape.get("rle"), dict):
+        raise FormatError("A mask needs its rle.", location=f"{location}.rle")
+    check_inside(shape, width, height, location=location)
+    clean = {key: value for key, value in shape.items() if key != "score"}
+    score = shape.get("score")
+    if score is not None:
+        score = numbers([score], location=f"{location}.score")[0]
+    return clean, score

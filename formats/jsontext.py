@@ -1,0 +1,37 @@
+"""The one JSON text style our exporters write and the one error our JSON importers raise."""
+
+import json
+from collections.abc import Iterable
+from typing import IO, Any
+
+from formats.records import FormatError
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON with sorted keys: stable bytes whatever order a dict was built in.
+
+    Python writes the shortest float repr that round-trips, so nothing is lost and the same
+    value always gives the same text.
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def write_array(out: IO[bytes], elements: Iterable[Any]) -> None:
+    """Write the elements of a JSON array one per line, never holding more than one."""
+    separator = b"\n"
+    for element in elements:
+        out.write(separator + dumps(element))
+        separator = b",\n"
+
+
+def loads(text: str | bytes, *, location: str, first_line: int = 1) -> Any:
+    """Parse JSON, naming the file line (counted from `first_line`) of any syntax error."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"{location}, line {first_line + error.lineno - 1}"
+        message = f"Malformed JSON: {error.msg} (column {error.colno})."
+        raise FormatError(message, location=where) from None
+    except UnicodeDecodeError:
+        raise FormatError("The file is not UTF-8 text.", location=location) from None
