@@ -267,21 +267,36 @@ def fetch_images(
     disable = None if progress is None else not progress
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         with tqdm(total=len(images), desc="verify", unit="file", disable=disable) as bar:
-            present = _run_all(pool, images, lambda image: _verified(directory, image, result), bar)
+            check = _Counter(bar)
+            present = _run_all(
+                pool, images, lambda image: _verified(directory, image, result), check
+            )
         missing = [image for image, ok in zip(images, present, strict=True) if not ok]
         if not missing:
             return
         with tqdm(total=len(missing), desc="download", unit="file", disable=disable) as bar:
+            done = _Counter(bar)
             try:
-                _run_all(pool, missing, lambda image: _fetch(api, directory, image, retries), bar)
+                _run_all(pool, missing, lambda image: _fetch(api, directory, image, retries), done)
             except NetworkError as error:
-                done = bar.n
                 raise NetworkError(
-                    f"{error} {done} of {len(missing)} missing images arrived; run the same "
-                    "command again to resume."
+                    f"{error} {done.count} of {len(missing)} missing images arrived; run the "
+                    "same command again to resume."
                 ) from None
             finally:
-                result.downloaded = bar.n
+                result.downloaded = done.count
+
+
+class _Counter:
+    """Finished files, counted apart from the bar (a disabled tqdm does not count)."""
+
+    def __init__(self, bar: "tqdm[Any]") -> None:
+        self.bar, self.count, self.lock = bar, 0, threading.Lock()
+
+    def __call__(self) -> None:
+        with self.lock:
+            self.count += 1
+            self.bar.update(1)
 
 
 _lock = threading.Lock()
@@ -314,13 +329,18 @@ def _fetch(api: Api, directory: Path, image: Image, retries: int) -> None:
 
 
 def _run_all(
-    pool: ThreadPoolExecutor, images: list[Image], work: Callable[[Image], Any], bar: "tqdm[Any]"
+    pool: ThreadPoolExecutor,
+    images: list[Image],
+    work: Callable[[Image], Any],
+    finished: Callable[[], None],
 ) -> list[Any]:
     """Run `work` over every image; on the first failure cancel what has not started."""
     futures: list[Future[Any]] = []
     for image in images:
         future = pool.submit(work, image)
-        future.add_done_callback(lambda done: bar.update(1) if not done.exception() else None)
+        future.add_done_callback(
+            lambda done: finished() if not done.cancelled() and not done.exception() else None
+        )
         futures.append(future)
     try:
         _, pending = wait(futures, return_when=FIRST_EXCEPTION)
