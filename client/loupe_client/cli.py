@@ -72,7 +72,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | None = None) -> int:
-    arguments = parser().parse_args(argv)
+    command_line = parser()
+    # `loupe pull PROJECT --version V --format F DIR` puts options between the positionals,
+    # which argparse leaves over as unknown: they are the rest of PROJECT DIR.
+    arguments, rest = command_line.parse_known_args(argv)
+    if rest and (arguments.command != "pull" or any(word.startswith("-") for word in rest)):
+        command_line.error(f"unrecognized arguments: {' '.join(rest)}")
+    if rest:
+        arguments.paths += rest
     try:
         handler = {"login": _login, "versions": _versions, "diff": _diff, "pull": _pull}
         return handler[arguments.command](arguments, transport)

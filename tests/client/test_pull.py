@@ -325,3 +325,12 @@ def test_locked_refuses_a_lock_whose_files_the_server_no_longer_gives(logged_in,
 
     assert code == 5
     assert "does not reproduce loupe.lock" in capsys.readouterr().err
+
+
+def test_the_issue_s_argument_order_works(logged_in, tmp_path):
+    target = tmp_path / "data"
+    argv = ["pull", str(logged_in.project.pk), "--version", logged_in.version[:8]]
+
+    assert main([*argv, "--format", "jsonl", str(target), "--no-progress"]) == 0
+
+    assert json.loads((target / "loupe.lock").read_text())["version"] == logged_in.version
