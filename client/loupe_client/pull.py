@@ -12,6 +12,7 @@ An image already on disk whose bytes hash right is kept; anything else is fetche
 an interrupted pull resumes where it stopped and no corrupted file is ever kept.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -19,13 +20,18 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, pulls are not guarded
+    fcntl = None  # type: ignore[assignment]
 
 from loupe_client.api import Api, file_sha256
 from loupe_client.errors import IntegrityError, LoupeError, NetworkError
@@ -100,7 +106,49 @@ def pull(
     say(f"Pulling version {version_id[:12]} of project {project_row['id']} as {format_name}.")
     state = directory / STATE_DIR
     (state / "exports").mkdir(parents=True, exist_ok=True)
+    with _only_pull(state):
+        return _pull_into(
+            api,
+            project_id=project_row["id"],
+            version_id=version_id,
+            format_name=format_name,
+            directory=directory,
+            filters=filters,
+            jobs=jobs,
+            retries=retries,
+            progress=progress,
+            locked=locked,
+        )
 
+
+@contextlib.contextmanager
+def _only_pull(state: Path) -> Iterator[None]:
+    """One pull at a time per directory: two would prune each other's images."""
+    with open(state / "pull.lock", "a+b") as held:
+        if fcntl is not None:
+            try:
+                fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LoupeError(
+                    f"Another loupe pull is writing {state.parent}; wait for it to finish."
+                ) from None
+        yield
+
+
+def _pull_into(
+    api: Api,
+    *,
+    project_id: int,
+    version_id: str,
+    format_name: str,
+    directory: Path,
+    filters: Filters,
+    jobs: int,
+    retries: int,
+    progress: bool | None,
+    locked: dict[str, Any] | None,
+) -> PullResult:
+    state = directory / STATE_DIR
     index_result, index_path = fetch_export(api, version_id, "jsonl", state / "exports")
     export_result, export_path = index_result, index_path
     if format_name != "jsonl":
@@ -112,6 +160,7 @@ def pull(
     selection = select(index, class_names, filters)
     staging = state / "staging"
     shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
     write_labels(format_name, export_path, staging, selection)
     images = image_targets(index, selection, format_name, staging)
 
@@ -121,7 +170,7 @@ def pull(
     result.removed = prune_images(directory, {image.path for image in images})
     lock = lock_document(
         url=api.url,
-        project=project_row["id"],
+        project=project_id,
         version=version_id,
         format_name=format_name,
         filters=filters,

@@ -334,3 +334,28 @@ def test_the_issue_s_argument_order_works(logged_in, tmp_path):
     assert main([*argv, "--format", "jsonl", str(target), "--no-progress"]) == 0
 
     assert json.loads((target / "loupe.lock").read_text())["version"] == logged_in.version
+
+
+def test_a_second_pull_into_a_directory_being_pulled_is_refused(logged_in, tmp_path, capsys):
+    import fcntl
+
+    target = tmp_path / "data"
+    (target / ".loupe" / "exports").mkdir(parents=True)
+    with open(target / ".loupe" / "pull.lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+
+        code = pull(logged_in, target, "--format", "coco")
+
+    assert code == 1
+    assert f"Another loupe pull is writing {target}" in capsys.readouterr().err
+    assert not (target / "images").exists()
+
+
+def test_filters_that_keep_nothing_give_empty_labels_and_no_images(logged_in, tmp_path):
+    target = tmp_path / "data"
+
+    assert pull(logged_in, target, "--format", "voc", "--split", "test", "--class", "car") == 0
+
+    assert files_under(target) == ["loupe.lock"]
+    lock = json.loads((target / "loupe.lock").read_text())
+    assert lock["files"] == []
