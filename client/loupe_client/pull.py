@@ -178,12 +178,13 @@ def _pull_into(
         export_sha256=export_result["sha256"],
         files=[(image.sha256, image.path) for image in images] + labels,
     )
-    if locked is not None and lock["files_sha256"] != locked.get("files_sha256"):
+    if locked is None:
+        lock_write(directory / LOCK_NAME, lock)
+    elif (lock["files"], lock["files_sha256"]) != (locked.get("files"), locked.get("files_sha256")):
         raise IntegrityError(
             "This pull does not reproduce loupe.lock: its files hash to "
             f"{lock['files_sha256'][:12]}, the lock says {str(locked.get('files_sha256'))[:12]}."
         )
-    lock_write(directory / LOCK_NAME, lock)
     result.lock = lock
     return result
 

@@ -359,3 +359,18 @@ def test_filters_that_keep_nothing_give_empty_labels_and_no_images(logged_in, tm
     assert files_under(target) == ["loupe.lock"]
     lock = json.loads((target / "loupe.lock").read_text())
     assert lock["files"] == []
+
+
+def test_locked_refuses_exports_that_no_longer_hash_to_the_lock(logged_in, tmp_path, capsys):
+    target = tmp_path / "data"
+    assert pull(logged_in, target, "--format", "yolo") == 0
+    lock = json.loads((target / "loupe.lock").read_text())
+    lock["export"]["sha256"] = "0" * 64
+    (target / "loupe.lock").write_text(json.dumps(lock))
+    before = {path: (target / path).read_bytes() for path in files_under(target)}
+
+    code = main(["pull", "--locked", str(target), "--no-progress"])
+
+    assert code == 5
+    assert "no longer match loupe.lock" in capsys.readouterr().err
+    assert {path: (target / path).read_bytes() for path in files_under(target)} == before
