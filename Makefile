@@ -67,6 +67,7 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy $(TYPED)
+	$(VENV)/bin/mypy --strict client/loupe_client
 	$(MAKE) --no-print-directory typecheck-js
 
 typecheck-js: node_modules/.installed
