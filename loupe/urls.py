@@ -88,6 +88,11 @@ api_v1 = [
         "versions/<str:version_id>/", versioning_apis.VersionDetailApi.as_view(), name="api-version"
     ),
     path(
+        "versions/<str:version_id>/manifest/",
+        versioning_apis.VersionManifestApi.as_view(),
+        name="api-version-manifest",
+    ),
+    path(
         "versions/<str:version_id>/diff/",
         versioning_apis.VersionDiffApi.as_view(),
         name="api-version-diff",

@@ -234,6 +234,12 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
     "versions-list": ("get", f"{P}/versions/", None, (401, 404, 403, 200, 200)),
     "versions-snapshot": ("post", f"{P}/versions/", {}, (401, 404, 403, 403, 202)),
     "version-detail": ("get", "/api/v1/versions/{version}/", None, (401, 404, 403, 200, 200)),
+    "version-manifest": (
+        "get",
+        "/api/v1/versions/{version}/manifest/",
+        None,
+        (401, 404, 403, 200, 200),
+    ),
     "version-diff": (
         "get",
         "/api/v1/versions/{version}/diff/?against={version}",

@@ -103,6 +103,17 @@ class VersionDetailApi(APIView):
         return Response(VersionOutputSerializer(version).data)
 
 
+class VersionManifestApi(APIView):
+    @extend_schema(responses={(200, "application/json"): bytes})
+    def get(self, request: Request, version_id: str) -> HttpResponse:
+        """The canonical manifest (RFC 8785 bytes): its SHA-256 is the version id, so a client
+        verifies what it pulls by hashing these bytes."""
+        version, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)
+        return object_response(
+            request, key=version.manifest_key, etag=version.pk, mime="application/json"
+        )
+
+
 class VersionTagApi(APIView):
     @extend_schema_serializer(component_name="VersionTagRequest")
     class InputSerializer(serializers.Serializer):

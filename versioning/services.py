@@ -210,8 +210,10 @@ def _stats(snapshot: Snapshot) -> dict[str, Any]:
     names = dict(
         get_user_model().objects.filter(pk__in=list(per_annotator)).values_list("pk", "username")
     )
+    splits = Counter(split for *_, split in snapshot.rows)
     return {
         "items": len(snapshot.rows),
+        "splits": dict(sorted(splits.items())),
         "annotated_items": len(snapshot.chosen),
         "shapes": sum(per_class.values()),
         "shapes_per_class": dict(sorted(per_class.items())),

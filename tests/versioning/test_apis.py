@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from tests.annotate.factories import box
@@ -71,6 +73,23 @@ def test_versions_are_listed_newest_first_with_stats_and_tags(project, manager, 
     ]
     assert listing["results"][0]["stats"]["items"] == 2
     assert listing["results"][0]["author"] == "alice_manager"
+
+
+def test_the_manifest_download_hashes_to_the_version_id(project, manager, reviewer):
+    import hashlib
+
+    items_add(project, 2)
+    version = version_made(project, manager)
+
+    response = client_for(reviewer).get(f"/api/v1/versions/{version.pk}/manifest/")
+
+    body = b"".join(response.streaming_content)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert hashlib.sha256(body).hexdigest() == version.pk
+    assert [row[0] for row in json.loads(body)["items"]] == sorted(
+        project.items.values_list("pk", flat=True)
+    )
 
 
 def test_a_tag_is_set_moved_and_deleted(project, manager):

@@ -136,6 +136,7 @@ def test_submitted_source_takes_the_latest_submission(project, manager, annotato
     ) == [(None,)]
     assert with_submitted.stats == {
         "items": 1,
+        "splits": {"": 1},
         "annotated_items": 1,
         "shapes": 2,
         "shapes_per_class": {"car": 1, "night": 1},
@@ -169,6 +170,7 @@ def test_stats_count_items_shapes_per_class_and_annotators(project, manager, ann
 
     assert version.stats == {
         "items": 3,
+        "splits": {"": 3},
         "annotated_items": 2,
         "shapes": 4,
         "shapes_per_class": {"car": 2, "night": 1, "person": 1},
