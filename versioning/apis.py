@@ -105,7 +105,7 @@ class VersionDetailApi(APIView):
 
 class VersionManifestApi(APIView):
     @extend_schema(responses={(200, "application/json"): bytes})
-    def get(self, request: Request, version_id: str) -> HttpResponse:
+    def get(self, request: Request, version_id: str) -> HttpResponseBase:
         """The canonical manifest (RFC 8785 bytes): its SHA-256 is the version id, so a client
         verifies what it pulls by hashing these bytes."""
         version, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)

@@ -115,7 +115,7 @@ def test_a_tag_is_set_moved_and_deleted(project, manager):
 
 
 def test_a_tag_cannot_point_at_another_projects_version(project, manager, outsider):
-    from tests.factories import project_with_members
+    from tests.projects.factories import project_with_members
 
     other = project_with_members(manager=outsider)
     items_add(other, 1)

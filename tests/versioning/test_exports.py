@@ -73,7 +73,7 @@ def test_a_past_version_exports_the_shapes_and_schema_it_was_made_with(
     (item,) = items_add(project, 1)
     document_accepted(item, annotator, reviewer, [box("car", (1, 2, 3, 4))])
     version = version_made(project, manager)
-    project_update(project=project, labels=[{"name": "bus", "kind": "box"}])
+    project_update(project=project, labels=[{"name": "bus", "kind": "box"}], delete_in_use=True)
     job = Job.objects.create(
         kind="export", project=project, params={"version": version.pk, "format": "lines"}
     )

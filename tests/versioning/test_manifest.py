@@ -1,6 +1,6 @@
 import pytest
+import rfc8785
 
-from formats.canonical import canonical_json
 from versioning.manifest import manifest_bytes
 
 DIGEST = "ab" * 32
@@ -23,4 +23,4 @@ DIGEST = "ab" * 32
     ids=["empty", "filters", "escapes", "non-ascii", "controls", "floats"],
 )
 def test_manifest_bytes_are_exactly_rfc_8785(manifest):
-    assert manifest_bytes(manifest) == canonical_json(manifest)
+    assert manifest_bytes(manifest) == rfc8785.dumps(manifest)

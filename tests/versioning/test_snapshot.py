@@ -198,7 +198,7 @@ def snapshot_queries(project, manager) -> int:
 def test_a_snapshot_makes_the_same_number_of_queries_for_2_and_for_8_items(
     manager, annotator, reviewer
 ):
-    from tests.factories import project_with_members
+    from tests.projects.factories import project_with_members
 
     small, large = (
         project_with_members(manager=manager, bob_annotator="annotator", rita_reviewer="reviewer")
