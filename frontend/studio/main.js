@@ -6,7 +6,7 @@
 
 import { Api, ApiError, NetworkError } from './api.js';
 import { CanvasView, isTyping } from './canvas.js';
-import { moveBox } from './geometry.js';
+import { Editing } from './editing.js';
 import { keymap, keymapGroups } from './keymap.js';
 import { LabelPanel } from './labels.js';
 import { renderMarkdown } from './markdown.js';
@@ -14,6 +14,11 @@ import { AttributeEditor, ShapeList } from './panels.js';
 import { STATUS_TEXT, Saver } from './saver.js';
 import { State, diffShapes } from './state.js';
 import { BoxTool } from './tools/box.js';
+import { BrushTool } from './tools/brush.js';
+import { ChainTool } from './tools/chain.js';
+import { CuboidTool } from './tools/cuboid.js';
+import { KeypointsTool } from './tools/keypoints.js';
+import { PanTool } from './tools/pan.js';
 import { SelectTool } from './tools/select.js';
 
 /**
@@ -67,6 +72,7 @@ const ui = {
   stageMessage: byTestId('stage-message'),
   stageMessageText: query('.stage-message-text'),
   help: byTestId('help-overlay'),
+  prompt: byTestId('tool-prompt'),
 };
 
 const api = new Api(config.apiRoot || '/api/v1/');
@@ -76,24 +82,48 @@ const labels = new LabelPanel(
   { classList: byTestId('label-list'), tagList: byTestId('tag-list') },
   state,
   config.labels,
+  (label) => {
+    // Picking a class of another kind arms that kind's tool; the select tool stays, to re-class.
+    if (session.tool !== 'select' && tools[label.kind]) setTool(label.kind);
+  },
 );
 const selectTool = new SelectTool(canvas, state);
-const boxTool = new BoxTool(canvas, state, selectTool, () => labels.newBox());
-/** @type {Record<string, import('./canvas.js').Tool>} */
-const tools = { select: selectTool, box: boxTool };
+/** @param {string} kind */
+const template = (kind) => () => labels.newShape(kind);
+/** @type {Record<string, import('./canvas.js').Tool & {kind?: string}>} */
+const tools = {
+  select: selectTool,
+  box: new BoxTool(canvas, state, selectTool, template('box')),
+  polygon: new ChainTool('polygon', canvas, state, selectTool, template('polygon')),
+  polyline: new ChainTool('polyline', canvas, state, selectTool, template('polyline')),
+  keypoints: new KeypointsTool(canvas, state, selectTool, template('keypoints')),
+  cuboid: new CuboidTool(canvas, state, selectTool, template('cuboid')),
+  brush: new BrushTool('brush', canvas, state, template('mask')),
+  eraser: new BrushTool('eraser', canvas, state, template('mask')),
+  pan: new PanTool(),
+};
 const saver = new Saver(api, state, config.username);
-new ShapeList(byTestId('shape-list'), byTestId('shape-count'), state, labels.byName, (shape) => {
-  state.select(shape.id);
-  if (shape.kind === 'box') canvas.reveal(shape.points);
-});
-new AttributeEditor(byTestId('attribute-editor'), state, config.labels);
+const shapeList = new ShapeList(
+  byTestId('shape-list'),
+  byTestId('shape-count'),
+  state,
+  labels.byName,
+  (shape) => {
+    state.select(shape.id);
+    const bounds = canvas.boundsOf(shape);
+    if (bounds) canvas.reveal(bounds);
+  },
+);
+shapeList.flags = { hidden: canvas.hidden, locked: canvas.locked };
+const attributes = new AttributeEditor(byTestId('attribute-editor'), state, config.labels);
+const editing = new Editing(canvas, state);
 
 /** What is open: the item, its document status, and whether an action is running. */
 const session = {
   /** @type {import('./api.js').Item|null} */
   item: null,
   docStatus: 'draft',
-  tool: labels.boxClasses.length ? 'box' : 'select',
+  tool: labels.drawableClasses.length ? labels.drawableClasses[0].kind : 'select',
   busy: false,
 };
 
@@ -164,6 +194,10 @@ canvas.addEventListener('view', (event) => {
   ui.zoom.textContent = `${Math.round(/** @type {CustomEvent} */ (event).detail.scale * 100)}%`;
 });
 
+canvas.addEventListener('prompt', (event) => {
+  ui.prompt.textContent = /** @type {CustomEvent} */ (event).detail.text;
+});
+
 canvas.addEventListener('pointer', (event) => {
   const point = /** @type {CustomEvent} */ (event).detail;
   const inside =
@@ -181,7 +215,13 @@ canvas.addEventListener('pointer', (event) => {
 function setTool(name) {
   const tool = tools[name];
   if (!tool) return;
+  const kind = tool.kind === undefined ? null : name === 'eraser' || name === 'brush' ? 'mask' : tool.kind;
+  if (kind && !labels.activateKind(kind)) {
+    say(`This project has no ${kind} classes.`, 'error');
+    return;
+  }
   session.tool = name;
+  canvas.prompt('');
   canvas.setTool(tool);
   for (const button of document.querySelectorAll('.tool[data-action^="tool."]')) {
     const element = /** @type {HTMLElement} */ (button);
@@ -296,6 +336,7 @@ async function start() {
 async function submit() {
   const item = session.item;
   if (!item || session.busy || state.readOnly) return;
+  attributes.commit(); // a field being typed in: its value is part of what is submitted
   setBusy(true);
   try {
     if (!(await saver.settle())) {
@@ -363,15 +404,6 @@ async function reloadFromServer() {
 
 // --- actions (keyboard and buttons) --------------------------------------------------------
 
-/** @param {number} dx @param {number} dy */
-function nudge(dx, dy) {
-  const shape = state.selected();
-  if (!shape || shape.kind !== 'box') return;
-  state.update(shape.id, {
-    points: moveBox(shape.points, dx, dy, canvas.imageWidth, canvas.imageHeight),
-  });
-}
-
 /** @type {Record<string, number[]>} */
 const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
@@ -380,23 +412,51 @@ const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], Arrow
  * @param {string} [key] the key as written in keymap.json
  */
 function run(action, key = '') {
+  if (action.startsWith('tool.') && action !== 'tool.select') {
+    setTool(action.slice(5));
+    return;
+  }
   switch (action) {
     case 'tool.select':
       if (key === 'Escape' && session.tool === 'select') {
         canvas.tool?.cancel();
         state.select(null);
+      } else if (key === 'Escape' && state.selectedId) {
+        state.select(null); // Escape in a draw tool: drop the selection, keep the tool armed
       } else {
         setTool('select');
       }
-      break;
-    case 'tool.box':
-      setTool('box');
       break;
     case 'class.pick':
       labels.pick(Number(key));
       break;
     case 'shape.delete':
       if (state.selectedId) state.remove(state.selectedId);
+      break;
+    case 'keypoints.visibility':
+      editing.setVisibility(Number(key.slice(-1)));
+      break;
+    case 'shape.next':
+    case 'shape.previous':
+      editing.cycle(action === 'shape.next' ? 1 : -1);
+      break;
+    case 'shape.copy':
+      editing.copy();
+      break;
+    case 'shape.paste':
+      editing.paste();
+      break;
+    case 'shape.duplicate':
+      editing.duplicate();
+      break;
+    case 'shape.hide':
+      editing.toggleHidden();
+      break;
+    case 'shape.lock':
+      editing.toggleLocked();
+      break;
+    case 'view.actual':
+      canvas.view.actualSize();
       break;
     case 'shape.occluded': {
       const shape = state.selected();
@@ -407,7 +467,7 @@ function run(action, key = '') {
     case 'shape.nudgeFar': {
       const [dx, dy] = ARROWS[key.replace('Shift+', '')] || [0, 0];
       const step = action === 'shape.nudgeFar' ? 10 : 1;
-      nudge(dx * step, dy * step);
+      editing.nudge(dx * step, dy * step);
       break;
     }
     case 'history.undo':
@@ -449,8 +509,9 @@ window.addEventListener('keydown', (event) => {
     }
     return;
   }
-  const match = keymap.match(event);
-  if (!match) return;
+  const matches = keymap.matchAll(event);
+  if (!matches.length) return;
+  const match = matches[0];
   // In a text field, keys type; only submitting and leaving the field are shortcuts there.
   if (isTyping(event.target)) {
     if (match.action !== 'item.submit' && match.key !== 'Escape') return;
@@ -460,10 +521,21 @@ window.addEventListener('keydown', (event) => {
       return;
     }
   }
+  // Tab moves focus between controls unless the canvas (or nothing) has it.
+  if (match.action.startsWith('shape.') && event.key === 'Tab' && !onCanvas(event.target)) return;
   if (studio.dataset.state !== 'ready' && !match.action.startsWith('help.')) return;
   event.preventDefault();
-  run(match.action, match.key);
+  // The active tool has the first say (Enter, Backspace, Escape while drawing).
+  const tool = canvas.tool;
+  if (tool?.action && matches.some((candidate) => tool.action?.(candidate.action, candidate.key))) return;
+  const global = matches.find((candidate) => !/^(draw|keypoints\.skip|brush)\b/.test(candidate.action));
+  if (global) run(global.action, global.key);
 });
+
+/** @param {EventTarget|null} target */
+function onCanvas(target) {
+  return target === document.body || target === document.documentElement || target === canvas.root;
+}
 
 studio.addEventListener('click', (event) => {
   const button = /** @type {HTMLElement|null} */ (
@@ -512,7 +584,13 @@ Object.assign(window, {
       docStatus: session.docStatus,
       activeLabel: labels.active,
       phase: studio.dataset.state,
+      prompt: ui.prompt.textContent,
+      activeVertex: canvas.activeVertex,
+      hidden: [...canvas.hidden],
+      locked: [...canvas.locked],
     }),
+    /** How often each layer was drawn: an overlay-only pointer move must not repaint shapes. */
+    paints: () => ({ shapes: canvas.painter.paints, overlay: canvas.overlay.renders }),
     ready,
     /** @param {number} x @param {number} y image pixels -> viewport (client) coordinates */
     imageToScreen: (x, y) => canvas.imageToClient(x, y),

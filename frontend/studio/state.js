@@ -70,6 +70,8 @@ export class State extends EventTarget {
     /** Bumped on every change, so the saver can tell whether what it sent is still current. */
     this.revision = 0;
     this.readOnly = false;
+    /** @type {string|null} the last user edit's merge key (keystrokes in one field) */
+    this.mergeKey = null;
   }
 
   /** @returns {Shape[]} shapes in drawing order */
@@ -105,9 +107,10 @@ export class State extends EventTarget {
   /**
    * @param {ChangeSet} changeSet
    * @param {Origin} [origin]
+   * @param {string|null} [mergeKey] consecutive user edits with the same key undo as one
    * @returns {boolean} whether anything changed
    */
-  apply(changeSet, origin = 'user') {
+  apply(changeSet, origin = 'user', mergeKey = null) {
     if (this.readOnly || changeSet.length === 0) return false;
     /** @type {ChangeSet} */
     const applied = [];
@@ -131,8 +134,14 @@ export class State extends EventTarget {
     }
     if (applied.length === 0) return false;
     if (origin === 'user') {
-      this.undoStack.push(applied);
-      if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
+      const top = this.undoStack[this.undoStack.length - 1];
+      if (mergeKey && mergeKey === this.mergeKey && top?.length === 1 && applied.length === 1 && top[0].id === applied[0].id) {
+        top[0] = { ...applied[0], before: top[0].before };
+      } else {
+        this.undoStack.push(applied);
+        if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
+      }
+      this.mergeKey = mergeKey;
       this.redoStack = [];
     }
     this.revision += 1;
@@ -148,13 +157,14 @@ export class State extends EventTarget {
   /**
    * @param {string} id
    * @param {Partial<Shape>} fields
+   * @param {string|null} [mergeKey] see apply()
    */
-  update(id, fields) {
+  update(id, fields, mergeKey = null) {
     const before = this.shapes.get(id);
     if (!before) return false;
     const after = { ...before, ...fields };
     if (JSON.stringify(normaliseShape(after)) === JSON.stringify(before)) return false;
-    return this.apply([{ id, before, after }]);
+    return this.apply([{ id, before, after }], 'user', mergeKey);
   }
 
   /** @param {string} id */
