@@ -17,6 +17,11 @@ export function isTyping(target) {
   );
 }
 
+/** A focused button, checkbox or link: Space presses it, it does not pan. @param {EventTarget|null} target */
+function isControl(target) {
+  return target instanceof HTMLElement && Boolean(target.closest('button, input, a, label, summary'));
+}
+
 export class Input {
   /** @param {import('./canvas.js').CanvasView} engine */
   constructor(engine) {
@@ -43,7 +48,7 @@ export class Input {
     root.addEventListener('contextmenu', (event) => event.preventDefault());
     root.addEventListener('wheel', (event) => this.wheel(event), { passive: false });
     window.addEventListener('keydown', (event) => {
-      if (event.code !== 'Space' || isTyping(event.target)) return;
+      if (event.code !== 'Space' || isTyping(event.target) || isControl(event.target)) return;
       event.preventDefault(); // no page scroll, no button "click" on a focused control
       if (!this.spaceHeld) {
         this.spaceHeld = true;
