@@ -115,6 +115,22 @@ export class Api {
     return response.status === 204 ? null : response.json();
   }
 
+  /**
+   * How many items the caller may label in the project, and their ids in order when they fit
+   * in one page (the position "item n of N" is read from them).
+   * @param {number} projectId
+   * @returns {Promise<{count: number, ids: number[]|null}>}
+   */
+  async projectItems(projectId) {
+    const response = await this.request('GET', `projects/${projectId}/items/?page_size=1000`);
+    const page = await response.json();
+    const complete = !page.next;
+    return {
+      count: page.count,
+      ids: complete ? page.results.map((/** @type {Item} */ item) => item.id) : null,
+    };
+  }
+
   /** @param {number} itemId @returns {Promise<Item>} */
   async item(itemId) {
     return (await this.request('GET', `items/${itemId}/`)).json();

@@ -73,6 +73,8 @@ const ui = {
   stageMessageText: query('.stage-message-text'),
   help: byTestId('help-overlay'),
   prompt: byTestId('tool-prompt'),
+  position: byTestId('item-position'),
+  previous: /** @type {HTMLButtonElement} */ (byTestId('previous-button')),
 };
 
 const api = new Api(config.apiRoot || '/api/v1/');
@@ -125,6 +127,8 @@ const session = {
   docStatus: 'draft',
   tool: labels.drawableClasses.length ? labels.drawableClasses[0].kind : 'select',
   busy: false,
+  /** An earlier item reopened with "Previous": submitting it returns to the queue. */
+  revisiting: false,
 };
 
 // --- status bar and messages ---------------------------------------------------------------
@@ -241,6 +245,7 @@ function setPhase(value) {
   const usable = value === 'ready';
   ui.submit.disabled = !usable || session.busy || state.readOnly;
   ui.skip.disabled = !usable || session.busy;
+  ui.previous.disabled = !usable || session.busy || previousItemId() === null;
 }
 
 /** @param {boolean} busy */
@@ -270,6 +275,56 @@ function showLoadError(error, retry) {
   };
 }
 
+/**
+ * Items opened in this tab, oldest first, so "Previous" can go back through them (the queue
+ * API only hands out the next one). Kept per tab in sessionStorage.
+ */
+const HISTORY_KEY = `loupe:history:${config.projectId}`;
+
+/** @returns {number[]} */
+function itemHistory() {
+  try {
+    const ids = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || '[]');
+    return Array.isArray(ids) ? ids.filter(Number.isInteger) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** @param {number} itemId */
+function remember(itemId) {
+  const ids = itemHistory().filter((id) => id !== itemId);
+  ids.push(itemId);
+  try {
+    sessionStorage.setItem(HISTORY_KEY, JSON.stringify(ids.slice(-200)));
+  } catch {
+    // no storage: "Previous" only reaches what this page load saw
+  }
+}
+
+/** The item opened before the current one in this tab, if any. */
+function previousItemId() {
+  const ids = itemHistory();
+  const current = session.item ? ids.lastIndexOf(session.item.id) : ids.length;
+  return current > 0 ? ids[current - 1] : null;
+}
+
+/** @type {Promise<{count: number, ids: number[]|null}>|null} */
+let projectItems = null;
+
+/** "Item n of N": N the items the user may label, n the item's place among them by id. */
+async function showPosition(/** @type {number} */ itemId) {
+  ui.previous.disabled = previousItemId() === null;
+  try {
+    projectItems = projectItems || api.projectItems(config.projectId);
+    const { count, ids } = await projectItems;
+    const index = ids ? ids.indexOf(itemId) : -1;
+    ui.position.textContent = index >= 0 ? `Item ${index + 1} of ${count}` : `${count} items`;
+  } catch {
+    ui.position.textContent = '';
+  }
+}
+
 /** @param {import('./api.js').Item} item */
 async function openItem(item) {
   setPhase('loading');
@@ -284,6 +339,8 @@ async function openItem(item) {
   setDocStatus(doc.status);
   ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
   setPhase('ready');
+  if (queueMode && !session.revisiting) remember(item.id);
+  showPosition(item.id);
   if (state.readOnly) say('This annotation was accepted by a reviewer: it is read-only.');
   restoreUnsent(doc.shapes, version);
 }
@@ -309,6 +366,7 @@ function restoreUnsent(serverShapes, serverVersion) {
 
 async function nextFromQueue() {
   setPhase('loading');
+  session.revisiting = false;
   const item = await api.queueNext(config.projectId);
   if (!item) {
     session.item = null;
@@ -360,6 +418,29 @@ async function submit() {
     }
   } catch (error) {
     say(`Not submitted: ${describeError(error)}`, 'error');
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** Saves, then reopens the item this tab had before the current one. */
+async function previous() {
+  const target = previousItemId();
+  if (!queueMode || target === null || session.busy) return;
+  setBusy(true);
+  try {
+    if (!state.readOnly && !(await saver.settle())) {
+      say('Cannot leave this item until the changes are saved.', 'error');
+      return;
+    }
+    const item = await api.item(target);
+    // The history itself stays: the item after it is still the way forward.
+    const ids = itemHistory();
+    sessionStorage.setItem(HISTORY_KEY, JSON.stringify(ids.slice(0, ids.lastIndexOf(target) + 1)));
+    session.revisiting = true;
+    await openItem(item);
+  } catch (error) {
+    say(`Could not open the previous item: ${describeError(error)}`, 'error');
   } finally {
     setBusy(false);
   }
@@ -482,6 +563,9 @@ function run(action, key = '') {
     case 'item.skip':
       skip();
       break;
+    case 'item.previous':
+      previous();
+      break;
     case 'view.fit':
       canvas.fit();
       break;
@@ -562,6 +646,7 @@ ui.conflictKeep.addEventListener('click', () => {
 // --- start ---------------------------------------------------------------------------------
 
 ui.skip.hidden = !queueMode;
+ui.previous.hidden = !queueMode;
 keymap.decorate(studio);
 keymap.renderHelp(/** @type {HTMLElement} */ (ui.help.querySelector('.help-body')), keymapGroups);
 const guidelines = byTestId('guidelines');

@@ -516,3 +516,31 @@ def test_help_lists_every_tool_key_and_buttons_show_their_keys(
     page.get_by_test_id("tool-polygon").click()
     page.evaluate("() => document.querySelector('[data-testid=\"tool-prompt\"]').focus()")
     assert studio_state(page)["tool"] == "polygon"
+
+
+def test_queue_shows_item_n_of_n_and_previous_reopens_the_last_item_for_a_fix(
+    page: Page, live_server, login, tools_project, api, annotator
+):
+    first, second, _third = items_add(tools_project, 3, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    page.goto(f"{live_server.url}/projects/{tools_project.pk}/label/")
+    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+    expect(page.get_by_test_id("item-name")).to_have_text(first.name)
+    expect(page.get_by_test_id("item-position")).to_have_text("Item 1 of 3")
+    expect(page.get_by_test_id("previous-button")).to_be_disabled()
+    page.keyboard.press("r")
+    drag(page, (10, 10), (60, 60))
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("item-name")).to_have_text(second.name)
+    expect(page.get_by_test_id("item-position")).to_have_text("Item 2 of 3")
+
+    page.get_by_test_id("previous-button").click()
+    expect(page.get_by_test_id("item-name")).to_have_text(first.name)
+    expect(page.get_by_test_id("item-position")).to_have_text("Item 1 of 3")
+    expect(page.get_by_test_id("shape-row")).to_have_count(1)
+    drag(page, (100, 100), (150, 150))
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("item-name")).to_have_text(second.name)
+    fixed = api(annotator).get(f"/api/v1/items/{first.pk}/annotation/").json()
+    assert fixed["status"] == "submitted"
+    assert [len(shape["points"]) for shape in fixed["shapes"]] == [4, 4]
