@@ -82,11 +82,12 @@ export class CanvasView extends EventTarget {
       const { changeSet, origin } = /** @type {CustomEvent} */ (event).detail;
       if (origin === 'load') this.reindex();
       else for (const change of changeSet) this.index.set(change.id, change.after ? this.boundsOf(change.after) : null);
-      this.requestPaint();
+      this.shapesChanged();
     });
+    // The selection is drawn in the overlay: selecting among thousands repaints no shape.
     state.addEventListener('select', () => {
       this.activeVertex = null;
-      this.requestPaint();
+      this.requestOverlay();
     });
     new ResizeObserver(() => this.resize()).observe(root);
     this.resize();
@@ -154,6 +155,7 @@ export class CanvasView extends EventTarget {
     this.hoverId = null;
     this.hidden.clear();
     this.locked.clear();
+    this.painter.invalidate();
     this.fit();
   }
 
@@ -206,7 +208,7 @@ export class CanvasView extends EventTarget {
     const hiddenBefore = this.preview?.id ?? null;
     this.preview = preview;
     // The shapes layer changes only when the shape it leaves out changes.
-    if ((preview?.id ?? null) !== hiddenBefore) this.requestPaint();
+    if ((preview?.id ?? null) !== hiddenBefore) this.shapesChanged();
     else this.requestOverlay();
   }
 
@@ -325,6 +327,12 @@ export class CanvasView extends EventTarget {
   }
 
   // --- painting ------------------------------------------------------------------------------
+
+  /** Something drawn on the shapes layer changed (not only the view): rasterise it again. */
+  shapesChanged() {
+    this.painter.invalidate();
+    this.requestPaint();
+  }
 
   /** Repaints the shapes layer (and the overlay) on the next frame. */
   requestPaint() {

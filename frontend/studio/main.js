@@ -675,7 +675,20 @@ Object.assign(window, {
       locked: [...canvas.locked],
     }),
     /** How often each layer was drawn: an overlay-only pointer move must not repaint shapes. */
-    paints: () => ({ shapes: canvas.painter.paints, overlay: canvas.overlay.renders }),
+    paints: () => ({
+      shapes: canvas.painter.paints,
+      overlay: canvas.overlay.renders,
+      lastPaint: canvas.painter.lastPaint,
+      lastOverlay: canvas.overlay.lastRender,
+    }),
+    /** View control for benchmarks: zoom about a local screen point, pan by screen pixels. */
+    view: {
+      /** @param {number} factor @param {number} sx @param {number} sy */
+      zoom: (factor, sx, sy) => canvas.view.zoomAt(factor, sx, sy),
+      /** @param {number} dx @param {number} dy */
+      pan: (dx, dy) => canvas.view.panBy(dx, dy),
+      fit: () => canvas.fit(),
+    },
     ready,
     /** @param {number} x @param {number} y image pixels -> viewport (client) coordinates */
     imageToScreen: (x, y) => canvas.imageToClient(x, y),

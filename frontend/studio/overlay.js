@@ -6,6 +6,7 @@
  * elements, where the shapes layer is thousands of paths.
  */
 
+import { rgba } from './painter.js';
 import { shapeKind } from './shapes/index.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -51,6 +52,7 @@ export class Overlay {
       this.markers,
     );
     this.renders = 0;
+    this.lastRender = 0;
   }
 
   /** @param {number} width @param {number} height */
@@ -60,6 +62,11 @@ export class Overlay {
 
   render() {
     this.renders += 1;
+    this.renderSvg();
+    this.lastRender = performance.now();
+  }
+
+  renderSvg() {
     const engine = this.engine;
     const { view } = engine;
     const toScreen = (/** @type {number} */ x, /** @type {number} */ y) => view.toScreen(x, y);
@@ -97,9 +104,11 @@ export class Overlay {
     const showSelection = Boolean(selected && !engine.hidden.has(selected.id));
     toggle(this.outline, showSelection);
     if (selected && showSelection) {
+      const kind = shapeKind(selected);
       setAttributes(this.outline, {
-        d: shapeKind(selected).svgPath(selected, toScreen, engine.labels.get(selected.label)),
+        d: kind.svgPath(selected, toScreen, engine.labels.get(selected.label)),
         stroke: engine.colorOf(selected.label),
+        fill: kind.filled ? rgba(engine.colorOf(selected.label), 0.22) : 'none',
       });
       this.renderHandles(
         engine.locked.has(selected.id) || engine.state.readOnly ? [] : engine.handlesOf(selected),

@@ -2,8 +2,12 @@
 /**
  * The shapes layer: one 2D canvas with the image (from a pyramid of reductions) and every
  * visible shape under the view transform, from cached Path2D objects, culled by the grid index.
- * It paints only when asked (a change of shapes, selection or view), on the next frame, and
- * counts its paints so tests can tell that an overlay-only pointer move left it alone.
+ * It paints only when asked (a change of shapes or view), on the next frame, and counts its
+ * paints so tests can tell that an overlay-only pointer move left it alone.
+ *
+ * Shapes are rasterised into their own offscreen layer. While the view moves and the shapes do
+ * not, a frame draws the image and that layer moved and scaled (as map renderers do) instead of
+ * re-rasterising thousands of filled paths; the crisp paint follows when the gesture pauses.
  */
 
 import { clamp } from './geometry.js';
@@ -11,6 +15,9 @@ import { shapeKind } from './shapes/index.js';
 
 const PYRAMID_MIN_PX = 512;
 const CAPTION_LIMIT = 200; // above this many visible shapes, captions cost more than they help
+const SETTLE_MS = 140; // a view that has not moved for this long is painted crisp again
+/** Past this many visible shapes, one path per class costs far less than one per shape. */
+const COMBINE_MIN = 300;
 
 /**
  * @typedef {import('./state.js').Shape} Shape
@@ -37,6 +44,16 @@ export class Painter {
     /** @type {Array<{factor: number, bitmap: ImageBitmap}>} smallest first */
     this.levels = [];
     this.paints = 0;
+    this.layer = document.createElement('canvas');
+    this.layerCtx = /** @type {CanvasRenderingContext2D} */ (this.layer.getContext('2d'));
+    /** The view the shapes layer was rasterised at; null when it must be redrawn. @type {{scale: number, x: number, y: number}|null} */
+    this.layerView = null;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this.settleTimer = undefined;
+    /** @type {Map<string, Path2D>|null} one path per class of all plain shapes, rebuilt on change */
+    this.combined = null;
+    /** When the last paint ran, for the benchmark's select and move timings. */
+    this.lastPaint = { start: 0, end: 0 };
     /** @type {WeakMap<Shape, {path: Path2D, bounds: number[]|null}>} */
     this.geometry = new WeakMap();
   }
@@ -54,8 +71,15 @@ export class Painter {
 
   /** @param {number} width @param {number} height @param {number} dpr */
   resize(width, height, dpr) {
-    this.canvas.width = Math.max(1, Math.round(width * dpr));
-    this.canvas.height = Math.max(1, Math.round(height * dpr));
+    this.canvas.width = this.layer.width = Math.max(1, Math.round(width * dpr));
+    this.canvas.height = this.layer.height = Math.max(1, Math.round(height * dpr));
+    this.layerView = null;
+  }
+
+  /** The shapes changed: the next paint rasterises them again. */
+  invalidate() {
+    this.layerView = null;
+    this.combined = null;
   }
 
   /** @param {HTMLImageElement|null} image */
@@ -95,6 +119,12 @@ export class Painter {
   }
 
   paint() {
+    const started = performance.now();
+    this.paintShapesLayer();
+    this.lastPaint = { start: started, end: performance.now() };
+  }
+
+  paintShapesLayer() {
     this.paints += 1;
     const { ctx } = this;
     const { view, dpr } = this.engine;
@@ -103,11 +133,38 @@ export class Painter {
     if (!this.image) return;
     ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.x, dpr * view.y);
     this.paintImage();
+    const cached = this.layerView;
+    const moved = cached && (cached.scale !== view.scale || cached.x !== view.x || cached.y !== view.y);
+    if (cached && moved) {
+      // The view moves, the shapes do not: move the rasterised layer, paint crisp when it stops.
+      const ratio = view.scale / cached.scale;
+      ctx.setTransform(ratio, 0, 0, ratio, dpr * (view.x - cached.x * ratio), dpr * (view.y - cached.y * ratio));
+      ctx.drawImage(this.layer, 0, 0);
+      clearTimeout(this.settleTimer);
+      this.settleTimer = setTimeout(() => {
+        this.layerView = null;
+        this.engine.requestPaint();
+      }, SETTLE_MS);
+      return;
+    }
+    if (!cached) this.rasterise();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.layer, 0, 0);
+  }
+
+  /** Draws every visible shape into the offscreen layer at the current view. */
+  rasterise() {
+    const { view, dpr } = this.engine;
+    const ctx = this.layerCtx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.layer.width, this.layer.height);
+    ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.x, dpr * view.y);
     const byLabel = this.visibleByLabel();
     let visible = 0;
     for (const group of byLabel.values()) visible += group.length;
-    this.paintShapes(byLabel, visible);
-    if (visible <= CAPTION_LIMIT) this.paintCaptions(byLabel);
+    this.paintShapes(ctx, byLabel, visible);
+    if (visible <= CAPTION_LIMIT) this.paintCaptions(ctx, byLabel);
+    this.layerView = { scale: view.scale, x: view.x, y: view.y };
   }
 
   paintImage() {
@@ -147,49 +204,70 @@ export class Painter {
     return byLabel;
   }
 
-  /** @param {Map<string, Shape[]>} byLabel @param {number} visible */
-  paintShapes(byLabel, visible) {
-    const { ctx } = this;
-    const { view, dpr, state } = this.engine;
+  /**
+   * @param {CanvasRenderingContext2D} ctx
+   * @param {Map<string, Shape[]>} byLabel
+   * @param {number} visible
+   */
+  paintShapes(ctx, byLabel, visible) {
+    const { view, dpr } = this.engine;
     const unit = 1 / view.scale; // one CSS pixel in image units: strokes keep their screen width
     // Crowded views get one-device-pixel lines, which rasterise on a fast path (hairlines).
-    const outline = visible > CAPTION_LIMIT ? 1 / (view.scale * dpr) : 1.5 * unit;
+    ctx.lineWidth = visible > CAPTION_LIMIT ? 1 / (view.scale * dpr) : 1.5 * unit;
     ctx.lineJoin = 'round';
+    const combined = visible >= COMBINE_MIN && this.combinable(visible) ? this.combinedPaths() : null;
     for (const [label, shapes] of byLabel) {
       const color = this.engine.colorOf(label);
-      const fill = rgba(color, 0.14);
+      ctx.fillStyle = rgba(color, 0.14);
       ctx.strokeStyle = color;
+      const path = combined?.get(label);
+      if (path) {
+        ctx.fill(path);
+        ctx.stroke(path);
+      }
       for (const shape of shapes) {
         const kind = shapeKind(shape);
-        const { path } = this.cached(shape);
-        const selected = shape.id === state.selectedId;
+        if (path && isPlain(shape, kind)) continue;
         kind.paint?.(ctx, shape, color);
-        if (kind.filled) {
-          ctx.fillStyle = selected ? rgba(color, 0.3) : fill;
-          ctx.fill(path);
-        }
-        ctx.lineWidth = selected ? 2.5 * unit : outline;
+        const own = this.cached(shape).path;
+        if (kind.filled) ctx.fill(own);
         ctx.setLineDash(shape.occluded ? [6 * unit, 4 * unit] : []);
-        ctx.stroke(path);
-        if (kind.vertices) this.paintDots(kind.vertices(shape), color, unit);
+        ctx.stroke(own);
+        ctx.setLineDash([]);
+        if (kind.vertices) paintDots(ctx, kind.vertices(shape), color, unit);
+        ctx.fillStyle = rgba(color, 0.14);
       }
     }
-    ctx.setLineDash([]);
   }
 
-  /** Points as squares of a fixed screen size. @param {number[]} points @param {string} color @param {number} unit */
-  paintDots(points, color, unit) {
-    const { ctx } = this;
-    const r = 3 * unit;
-    ctx.fillStyle = color;
-    for (let i = 0; i + 1 < points.length; i += 2) {
-      ctx.fillRect(points[i] - r, points[i + 1] - r, 2 * r, 2 * r);
+  /** Whether nearly everything is on screen and nothing is left out (hidden, being dragged). @param {number} visible */
+  combinable(visible) {
+    const { state, hidden, preview } = this.engine;
+    return !hidden.size && !preview?.id && visible >= 0.6 * state.order.length;
+  }
+
+  /** One path per class holding all its plain shapes (filled or stroked alike, not occluded). */
+  combinedPaths() {
+    if (this.combined) return this.combined;
+    /** @type {Map<string, Path2D>} */
+    const combined = new Map();
+    for (const shape of this.engine.state.list()) {
+      const kind = shapeKind(shape);
+      if (!isPlain(shape, kind)) continue;
+      let path = combined.get(shape.label);
+      if (!path) combined.set(shape.label, (path = new Path2D()));
+      path.addPath(this.cached(shape).path);
     }
+    this.combined = combined;
+    return combined;
   }
 
-  /** Class names on the top-left corner of each visible shape, in screen space. @param {Map<string, Shape[]>} byLabel */
-  paintCaptions(byLabel) {
-    const { ctx } = this;
+  /**
+   * Class names on the top-left corner of each visible shape, in screen space.
+   * @param {CanvasRenderingContext2D} ctx
+   * @param {Map<string, Shape[]>} byLabel
+   */
+  paintCaptions(ctx, byLabel) {
     const { dpr, view } = this.engine;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.font = '600 11px system-ui, -apple-system, "Segoe UI", sans-serif';
@@ -208,6 +286,27 @@ export class Painter {
         ctx.fillText(label, p.x + 4, y + 8);
       }
     }
+  }
+}
+
+/**
+ * A shape the combined class path can carry: filled kinds (polylines are never filled, so
+ * their class path must be stroked only: they are drawn on their own), no dashes, no bitmap.
+ * @param {Shape} shape @param {import('./shapes/index.js').ShapeKind} kind
+ */
+function isPlain(shape, kind) {
+  return kind.filled && !shape.occluded && !kind.paint && !kind.vertices;
+}
+
+/**
+ * Points as squares of a fixed screen size.
+ * @param {CanvasRenderingContext2D} ctx @param {number[]} points @param {string} color @param {number} unit
+ */
+function paintDots(ctx, points, color, unit) {
+  const r = 3.5 * unit;
+  ctx.fillStyle = color;
+  for (let i = 0; i + 1 < points.length; i += 2) {
+    ctx.fillRect(points[i] - r, points[i + 1] - r, 2 * r, 2 * r);
   }
 }
 
