@@ -11,7 +11,7 @@ import { keymap, keymapGroups } from './keymap.js';
 import { LabelPanel } from './labels.js';
 import { renderMarkdown } from './markdown.js';
 import { AttributeEditor, ShapeList } from './panels.js';
-import { STATUS_TEXT, Saver } from './saver.js';
+import { STATUS_TEXT, Saver, changeSetBody } from './saver.js';
 import { State, diffShapes } from './state.js';
 import { BoxTool } from './tools/box.js';
 import { BrushTool } from './tools/brush.js';
@@ -674,6 +674,8 @@ Object.assign(window, {
       hidden: [...canvas.hidden],
       locked: [...canvas.locked],
     }),
+    /** What a PATCH would carry now: the changes the server has not acknowledged. */
+    pendingChanges: () => changeSetBody(saver.pending),
     /** How often each layer was drawn: an overlay-only pointer move must not repaint shapes. */
     paints: () => ({
       shapes: canvas.painter.paints,

@@ -124,12 +124,16 @@ export class State extends EventTarget {
         if (this.selectedId === change.id) this.select(null);
       } else if (index < 0) {
         const at = change.index ?? this.order.length;
+        const stored = normaliseShape(change.after);
         this.order.splice(Math.min(at, this.order.length), 0, change.id);
-        this.shapes.set(change.id, normaliseShape(change.after));
-        applied.push({ ...change, index: at });
+        this.shapes.set(change.id, stored);
+        applied.push({ ...change, after: stored, index: at });
       } else {
-        this.shapes.set(change.id, normaliseShape(change.after));
-        applied.push({ ...change, index });
+        // The change set carries the shapes as stored, so listeners see exactly the document.
+        const before = /** @type {Shape} */ (this.shapes.get(change.id));
+        const stored = normaliseShape(change.after);
+        this.shapes.set(change.id, stored);
+        applied.push({ ...change, before, after: stored, index });
       }
     }
     if (applied.length === 0) return false;

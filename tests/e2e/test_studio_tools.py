@@ -544,3 +544,44 @@ def test_queue_shows_item_n_of_n_and_previous_reopens_the_last_item_for_a_fix(
     fixed = api(annotator).get(f"/api/v1/items/{first.pk}/annotation/").json()
     assert fixed["status"] == "submitted"
     assert [len(shape["points"]) for shape in fixed["shapes"]] == [4, 4]
+
+
+def test_unacknowledged_edits_are_kept_as_a_change_set_by_shape_id(
+    page: Page, live_server, login, tools_project, api, annotator
+):
+    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
+    kept, moved, deleted = (
+        {"id": f"00000000-0000-4000-8000-00000000001{n}", "label": "car", "kind": "box",
+         "points": [10 + 60 * n, 10, 50 + 60 * n, 50]}
+        for n in range(3)
+    )
+    api(annotator).put(
+        f"/api/v1/items/{item.pk}/annotation/", {"shapes": [kept, moved, deleted]},
+        format="json", HTTP_IF_MATCH='"0"',
+    )
+    open_item(page, live_server, login, item)
+    assert page.evaluate("() => window.loupe.pendingChanges()") == {
+        "add": [], "update": [], "delete": []
+    }
+    page.context.set_offline(True)
+    select_shape(page, moved["id"])
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    select_shape(page, deleted["id"])
+    page.keyboard.press("Delete")
+    page.keyboard.press("r")
+    drag(page, (200, 150), (260, 200))
+    pending = page.evaluate("() => window.loupe.pendingChanges()")
+    added = studio_state(page)["shapes"][-1]
+    assert pending["delete"] == [deleted["id"]]
+    assert [shape["id"] for shape in pending["update"]] == [moved["id"]]
+    assert pending["update"][0]["points"] == [70, 12, 110, 52]
+    assert pending["add"] == [added]
+
+    page.context.set_offline(False)
+    wait_saved(page)
+    assert page.evaluate("() => window.loupe.pendingChanges()") == {
+        "add": [], "update": [], "delete": []
+    }
+    shapes = saved_shapes(api, annotator, item)
+    assert [shape["id"] for shape in shapes] == [kept["id"], moved["id"], added["id"]]
