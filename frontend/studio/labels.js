@@ -86,7 +86,7 @@ export class LabelPanel {
     for (const label of [...this.drawableClasses].reverse()) this.activeByKind.set(label.kind, label.name);
     this.render();
     state.addEventListener('change', () => this.syncTags());
-    state.addEventListener('select', () => this.syncActive());
+    state.addEventListener('select', () => this.syncActive(true));
   }
 
   /**
@@ -221,9 +221,13 @@ export class LabelPanel {
     this.syncTags();
   }
 
-  /** The selected shape's class shows as active, so the picker tells what 1-9 will change. */
-  syncActive() {
-    const selected = this.state.selected();
+  /**
+   * Highlights the active class. A newly selected shape's class becomes the active one, so the
+   * picker tells what 1-9 will change.
+   * @param {boolean} [fromSelection]
+   */
+  syncActive(fromSelection = false) {
+    const selected = fromSelection ? this.state.selected() : undefined;
     if (selected && selected.kind !== 'tag' && this.byName.has(selected.label)) {
       this.active = selected.label;
       this.activeByKind.set(selected.kind, selected.label);

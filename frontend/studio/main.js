@@ -5,7 +5,9 @@
  */
 
 import { Api, ApiError, NetworkError } from './api.js';
-import { CanvasView, isTyping } from './canvas.js';
+import { createActions } from './actions.js';
+import { CanvasView } from './canvas.js';
+import { ItemHistory } from './history.js';
 import { Editing } from './editing.js';
 import { keymap, keymapGroups } from './keymap.js';
 import { LabelPanel } from './labels.js';
@@ -27,13 +29,13 @@ import { SelectTool } from './tools/select.js';
  *   apiRoot: string}} PageConfig
  */
 
-const ZOOM_STEP = 1.25;
-
 /** @type {PageConfig} */
 const config = JSON.parse(
   /** @type {HTMLElement} */ (document.getElementById('page-config')).textContent || '{}',
 );
 const queueMode = config.itemId === null || config.itemId === undefined;
+/** The tool that draws a kind, where it is not named after it. @type {Record<string, string>} */
+const TOOL_OF_KIND = { mask: 'brush' };
 
 /**
  * @param {string} testid
@@ -86,7 +88,10 @@ const labels = new LabelPanel(
   config.labels,
   (label) => {
     // Picking a class of another kind arms that kind's tool; the select tool stays, to re-class.
-    if (session.tool !== 'select' && tools[label.kind]) setTool(label.kind);
+    const toolName = TOOL_OF_KIND[label.kind] || label.kind;
+    if (session.tool !== 'select' && tools[session.tool].kind !== label.kind && tools[toolName]) {
+      setTool(toolName);
+    }
   },
 );
 const selectTool = new SelectTool(canvas, state);
@@ -125,7 +130,9 @@ const session = {
   /** @type {import('./api.js').Item|null} */
   item: null,
   docStatus: 'draft',
-  tool: labels.drawableClasses.length ? labels.drawableClasses[0].kind : 'select',
+  tool: labels.drawableClasses.length
+    ? TOOL_OF_KIND[labels.drawableClasses[0].kind] || labels.drawableClasses[0].kind
+    : 'select',
   busy: false,
   /** An earlier item reopened with "Previous": submitting it returns to the queue. */
   revisiting: false,
@@ -219,7 +226,7 @@ canvas.addEventListener('pointer', (event) => {
 function setTool(name) {
   const tool = tools[name];
   if (!tool) return;
-  const kind = tool.kind === undefined ? null : name === 'eraser' || name === 'brush' ? 'mask' : tool.kind;
+  const kind = tool.kind ?? null;
   if (kind && !labels.activateKind(kind)) {
     say(`This project has no ${kind} classes.`, 'error');
     return;
@@ -275,38 +282,11 @@ function showLoadError(error, retry) {
   };
 }
 
-/**
- * Items opened in this tab, oldest first, so "Previous" can go back through them (the queue
- * API only hands out the next one). Kept per tab in sessionStorage.
- */
-const HISTORY_KEY = `loupe:history:${config.projectId}`;
-
-/** @returns {number[]} */
-function itemHistory() {
-  try {
-    const ids = JSON.parse(sessionStorage.getItem(HISTORY_KEY) || '[]');
-    return Array.isArray(ids) ? ids.filter(Number.isInteger) : [];
-  } catch {
-    return [];
-  }
-}
-
-/** @param {number} itemId */
-function remember(itemId) {
-  const ids = itemHistory().filter((id) => id !== itemId);
-  ids.push(itemId);
-  try {
-    sessionStorage.setItem(HISTORY_KEY, JSON.stringify(ids.slice(-200)));
-  } catch {
-    // no storage: "Previous" only reaches what this page load saw
-  }
-}
+const itemHistory = new ItemHistory(config.projectId);
 
 /** The item opened before the current one in this tab, if any. */
 function previousItemId() {
-  const ids = itemHistory();
-  const current = session.item ? ids.lastIndexOf(session.item.id) : ids.length;
-  return current > 0 ? ids[current - 1] : null;
+  return itemHistory.before(session.item ? session.item.id : null);
 }
 
 /** @type {Promise<{count: number, ids: number[]|null}>|null} */
@@ -339,7 +319,7 @@ async function openItem(item) {
   setDocStatus(doc.status);
   ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
   setPhase('ready');
-  if (queueMode && !session.revisiting) remember(item.id);
+  if (queueMode && !session.revisiting) itemHistory.remember(item.id);
   showPosition(item.id);
   if (state.readOnly) say('This annotation was accepted by a reviewer: it is read-only.');
   restoreUnsent(doc.shapes, version);
@@ -434,9 +414,8 @@ async function previous() {
       return;
     }
     const item = await api.item(target);
-    // The history itself stays: the item after it is still the way forward.
-    const ids = itemHistory();
-    sessionStorage.setItem(HISTORY_KEY, JSON.stringify(ids.slice(0, ids.lastIndexOf(target) + 1)));
+    // What came after it is forgotten: the queue hands that item out again after this one.
+    itemHistory.truncateAfter(target);
     session.revisiting = true;
     await openItem(item);
   } catch (error) {
@@ -485,141 +464,19 @@ async function reloadFromServer() {
 
 // --- actions (keyboard and buttons) --------------------------------------------------------
 
-/** @type {Record<string, number[]>} */
-const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
-
-/**
- * @param {string} action
- * @param {string} [key] the key as written in keymap.json
- */
-function run(action, key = '') {
-  if (action.startsWith('tool.') && action !== 'tool.select') {
-    setTool(action.slice(5));
-    return;
-  }
-  switch (action) {
-    case 'tool.select':
-      if (key === 'Escape' && session.tool === 'select') {
-        canvas.tool?.cancel();
-        state.select(null);
-      } else if (key === 'Escape' && state.selectedId) {
-        state.select(null); // Escape in a draw tool: drop the selection, keep the tool armed
-      } else {
-        setTool('select');
-      }
-      break;
-    case 'class.pick':
-      labels.pick(Number(key));
-      break;
-    case 'shape.delete':
-      if (state.selectedId) state.remove(state.selectedId);
-      break;
-    case 'keypoints.visibility':
-      editing.setVisibility(Number(key.slice(-1)));
-      break;
-    case 'shape.next':
-    case 'shape.previous':
-      editing.cycle(action === 'shape.next' ? 1 : -1);
-      break;
-    case 'shape.copy':
-      editing.copy();
-      break;
-    case 'shape.paste':
-      editing.paste();
-      break;
-    case 'shape.duplicate':
-      editing.duplicate();
-      break;
-    case 'shape.hide':
-      editing.toggleHidden();
-      break;
-    case 'shape.lock':
-      editing.toggleLocked();
-      break;
-    case 'view.actual':
-      canvas.view.actualSize();
-      break;
-    case 'shape.occluded': {
-      const shape = state.selected();
-      if (shape && shape.kind !== 'tag') state.update(shape.id, { occluded: !shape.occluded });
-      break;
-    }
-    case 'shape.nudge':
-    case 'shape.nudgeFar': {
-      const [dx, dy] = ARROWS[key.replace('Shift+', '')] || [0, 0];
-      const step = action === 'shape.nudgeFar' ? 10 : 1;
-      editing.nudge(dx * step, dy * step);
-      break;
-    }
-    case 'history.undo':
-      state.undo();
-      break;
-    case 'history.redo':
-      state.redo();
-      break;
-    case 'item.submit':
-      submit();
-      break;
-    case 'item.skip':
-      skip();
-      break;
-    case 'item.previous':
-      previous();
-      break;
-    case 'view.fit':
-      canvas.fit();
-      break;
-    case 'view.zoomIn':
-      canvas.zoomBy(ZOOM_STEP);
-      break;
-    case 'view.zoomOut':
-      canvas.zoomBy(1 / ZOOM_STEP);
-      break;
-    case 'help.toggle':
-      ui.help.hidden = !ui.help.hidden;
-      break;
-    default:
-      break;
-  }
-}
-
-window.addEventListener('keydown', (event) => {
-  if (event.defaultPrevented || event.isComposing) return;
-  if (!ui.help.hidden) {
-    // The help overlay is modal: it closes on Escape or ?, and swallows other shortcuts.
-    if (event.key === 'Escape' || event.key === '?') {
-      event.preventDefault();
-      ui.help.hidden = true;
-    }
-    return;
-  }
-  const matches = keymap.matchAll(event);
-  if (!matches.length) return;
-  const match = matches[0];
-  // In a text field, keys type; only submitting and leaving the field are shortcuts there.
-  if (isTyping(event.target)) {
-    if (match.action !== 'item.submit' && match.key !== 'Escape') return;
-    if (match.key === 'Escape') {
-      /** @type {HTMLElement} */ (event.target).blur();
-      event.preventDefault();
-      return;
-    }
-  }
-  // Tab moves focus between controls unless the canvas (or nothing) has it.
-  if (match.action.startsWith('shape.') && event.key === 'Tab' && !onCanvas(event.target)) return;
-  if (studio.dataset.state !== 'ready' && !match.action.startsWith('help.')) return;
-  event.preventDefault();
-  // The active tool has the first say (Enter, Backspace, Escape while drawing).
-  const tool = canvas.tool;
-  if (tool?.action && matches.some((candidate) => tool.action?.(candidate.action, candidate.key))) return;
-  const global = matches.find((candidate) => !/^(draw|keypoints\.skip|brush)\b/.test(candidate.action));
-  if (global) run(global.action, global.key);
+const run = createActions({
+  state,
+  canvas,
+  labels,
+  editing,
+  session,
+  help: ui.help,
+  studio,
+  setTool,
+  submit: () => submit(),
+  skip: () => skip(),
+  previous: () => previous(),
 });
-
-/** @param {EventTarget|null} target */
-function onCanvas(target) {
-  return target === document.body || target === document.documentElement || target === canvas.root;
-}
 
 studio.addEventListener('click', (event) => {
   const button = /** @type {HTMLElement|null} */ (

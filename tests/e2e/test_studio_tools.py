@@ -585,3 +585,45 @@ def test_unacknowledged_edits_are_kept_as_a_change_set_by_shape_id(
     }
     shapes = saved_shapes(api, annotator, item)
     assert [shape["id"] for shape in shapes] == [kept["id"], moved["id"], added["id"]]
+
+
+def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
+    page: Page, live_server, login, tools_project, api, annotator
+):
+    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
+    car = {"id": "5a0b5f5c-0d7e-4d8e-9d2b-0c9f1b1e2a33", "label": "car", "kind": "box",
+           "points": [20, 20, 80, 60]}
+    api(annotator).put(
+        f"/api/v1/items/{item.pk}/annotation/", {"shapes": [car]}, format="json",
+        HTTP_IF_MATCH='"0"',
+    )
+    open_item(page, live_server, login, item)
+    select_shape(page, car["id"])
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    page.keyboard.press("Control+v")
+    shapes = studio_state(page)["shapes"]
+    assert [shape["points"] for shape in shapes] == [
+        [20, 20, 80, 60], [30, 30, 90, 70], [40, 40, 100, 80]
+    ]
+    assert len({shape["id"] for shape in shapes}) == 3
+    assert studio_state(page)["selectedId"] == shapes[2]["id"]
+
+    page.keyboard.press("Shift+L")  # locked: no nudge, no drag
+    assert studio_state(page)["locked"] == [shapes[2]["id"]]
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("v")
+    drag(page, (95, 75), (150, 150))
+    assert studio_state(page)["shapes"][2]["points"] == [40, 40, 100, 80]
+    page.keyboard.press("Shift+H")  # hidden: not hit any more, the one below is
+    click_image(page, 85, 65)
+    assert studio_state(page)["selectedId"] == shapes[1]["id"]
+
+    page.keyboard.press("r")
+    page.keyboard.press("3")  # building is a polygon class: the polygon tool takes over
+    assert studio_state(page)["tool"] == "polygon"
+    assert studio_state(page)["activeLabel"] == "building"
+    page.keyboard.press("7")  # road is a mask class: the brush
+    assert studio_state(page)["tool"] == "brush"
+    wait_saved(page)
+    assert len(saved_shapes(api, annotator, item)) == 3
