@@ -276,16 +276,23 @@ def test_rotated_box_drawn_rotated_by_its_handle_and_saved(
     page.mouse.move(*to_screen(page, 260, 110), steps=6)  # due east of the centre: 90 degrees
     page.mouse.up()
     rotated = studio_state(page)["shapes"][0]
-    assert abs(rotated["rotation"] - 90) <= 1
+    assert abs(rotated["rotation"] - 90) <= 0.5, rotated["rotation"]
     assert rotated["points"] == box["points"]
     page.screenshot(path="/tmp/shots/studio-rotated-box.png")
     page.keyboard.press("Control+z")
     assert "rotation" not in studio_state(page)["shapes"][0]
     page.keyboard.press("Control+Shift+z")
+    page.evaluate("() => document.querySelector('[data-testid=\"studio-canvas\"]').focus()")
+    # Rotated a quarter turn, the box's east side faces down: its handle sits at (150, 160).
+    # Dragged 20 px further, the box grows along its own axis and its west side stays put.
+    drag(page, (150, 160), (150, 180))
+    resized = studio_state(page)["shapes"][0]
+    assert resized["rotation"] == rotated["rotation"]
+    assert_points(resized["points"], [90, 90, 210, 150], tolerance=1.0)
     wait_saved(page)
     (saved,) = saved_shapes(api, annotator, item)
     assert saved["rotation"] == rotated["rotation"]
-    assert saved["points"] == box["points"]
+    assert saved["points"] == resized["points"]
 
 
 def test_cuboid_front_face_then_depth_eight_vertices_saved(
