@@ -353,9 +353,4 @@ export class CanvasView extends EventTarget {
       this.overlay.render();
     });
   }
-
-  /** Both layers (older callers). */
-  requestDraw() {
-    this.requestPaint();
-  }
 }
