@@ -15,7 +15,7 @@ import { shapeKind } from './shapes/index.js';
 
 const PYRAMID_MIN_PX = 512;
 const CAPTION_LIMIT = 200; // above this many visible shapes, captions cost more than they help
-const SETTLE_MS = 140; // a view that has not moved for this long is painted crisp again
+const SETTLE_MS = 220; // a view that has not moved for this long is painted crisp again (slow frames stay quick)
 /** Past this many visible shapes, one path per class costs far less than one per shape. */
 const COMBINE_MIN = 300;
 
