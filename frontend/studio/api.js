@@ -64,6 +64,12 @@ export class Api {
   /** @param {string} root e.g. "/api/v1/" */
   constructor(root) {
     this.root = root.endsWith('/') ? root : `${root}/`;
+    /**
+     * Whether saves go as PATCH change sets. The server of this branch takes only PUT; the
+     * document PATCH endpoint is being added on the server side, and turning this on is all
+     * the saver needs.
+     */
+    this.supportsPatch = false;
   }
 
   /**
@@ -115,6 +121,22 @@ export class Api {
     return response.status === 204 ? null : response.json();
   }
 
+  /**
+   * How many items the caller may label in the project, and their ids in order when they fit
+   * in one page (the position "item n of N" is read from them).
+   * @param {number} projectId
+   * @returns {Promise<{count: number, ids: number[]|null}>}
+   */
+  async projectItems(projectId) {
+    const response = await this.request('GET', `projects/${projectId}/items/?page_size=1000`);
+    const page = await response.json();
+    const complete = !page.next;
+    return {
+      count: page.count,
+      ids: complete ? page.results.map((/** @type {Item} */ item) => item.id) : null,
+    };
+  }
+
   /** @param {number} itemId @returns {Promise<Item>} */
   async item(itemId) {
     return (await this.request('GET', `items/${itemId}/`)).json();
@@ -140,6 +162,24 @@ export class Api {
   async saveAnnotation(itemId, shapes, version) {
     const response = await this.request('PUT', `items/${itemId}/annotation/`, {
       body: { shapes },
+      headers: { 'If-Match': `"${version}"` },
+      timeout: SAVE_TIMEOUT_MS,
+    });
+    const doc = await response.json();
+    return { doc, version: etagVersion(response) ?? doc.version };
+  }
+
+  /**
+   * Sends a change set (add / update / delete by shape id) if the server still holds `version`.
+   * Used once `supportsPatch` is true, i.e. when the server answers PATCH on the document.
+   * @param {number} itemId
+   * @param {{add: import('./state.js').Shape[], update: import('./state.js').Shape[], delete: string[]}} changeSet
+   * @param {number} version
+   * @returns {Promise<{doc: AnnotationDoc, version: number}>}
+   */
+  async patchAnnotation(itemId, changeSet, version) {
+    const response = await this.request('PATCH', `items/${itemId}/annotation/`, {
+      body: changeSet,
       headers: { 'If-Match': `"${version}"` },
       timeout: SAVE_TIMEOUT_MS,
     });

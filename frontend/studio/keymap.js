@@ -54,30 +54,45 @@ export function displayKey(key) {
     .replace('ArrowRight', '→')
     .replace('ArrowUp', '↑')
     .replace('ArrowDown', '↓')
-    .replace('Escape', 'Esc');
+    .replace('Escape', 'Esc')
+    .replace('Ctrl+click', MAC ? '⌃click' : 'Ctrl+click');
 }
 
 export class Keymap {
   /** @param {Binding[]} bindings */
   constructor(bindings) {
     this.bindings = bindings;
-    /** @type {Map<string, Match>} */
+    /**
+     * One key may mean several actions (Backspace: the last vertex while drawing, else the
+     * selected shape); the active tool is offered them first, in keymap order.
+     * @type {Map<string, Match[]>}
+     */
     this.byCombo = new Map();
     for (const binding of bindings) {
       if (binding.pointer) continue;
       for (const key of binding.keys) {
-        this.byCombo.set(canonical(key), { action: binding.action, key });
+        const combo = canonical(key);
+        const list = this.byCombo.get(combo) || [];
+        list.push({ action: binding.action, key });
+        this.byCombo.set(combo, list);
       }
     }
   }
 
-  /** @param {KeyboardEvent} event @returns {Match|null} */
-  match(event) {
+  /** @param {KeyboardEvent} event @returns {Match[]} every action bound to the key */
+  matchAll(event) {
     const found = this.byCombo.get(comboOf(event));
     if (found) return found;
-    // Layouts where digits need Shift (AZERTY) still pick classes by the digit row.
-    const digit = event.code.match(/^Digit([1-9])$/);
-    return digit && !event.ctrlKey && !event.metaKey ? this.byCombo.get(digit[1]) || null : null;
+    // Layouts where digits need Shift (AZERTY), or Alt+digit typing a symbol (macOS), still
+    // reach the digit row's bindings.
+    const digit = event.code.match(/^Digit([0-9])$/);
+    if (!digit || event.ctrlKey || event.metaKey) return [];
+    return this.byCombo.get(event.altKey ? `Alt+${digit[1]}` : digit[1]) || [];
+  }
+
+  /** @param {KeyboardEvent} event @returns {Match|null} */
+  match(event) {
+    return this.matchAll(event)[0] || null;
   }
 
   /** @param {string} action @returns {Binding|undefined} */
@@ -104,6 +119,13 @@ export class Keymap {
       const label =
         element.getAttribute('aria-label') || element.textContent?.trim() || binding.description;
       element.setAttribute('title', `${label} (${keys.join(' / ')})`);
+      if (element.hasAttribute('data-show-key') && !element.querySelector('.tool-key')) {
+        const badge = document.createElement('span');
+        badge.className = 'tool-key';
+        badge.setAttribute('aria-hidden', 'true');
+        badge.textContent = keys[0] || '';
+        element.append(badge);
+      }
       if (!binding.pointer) element.setAttribute('aria-keyshortcuts', binding.keys.join(' '));
     }
   }

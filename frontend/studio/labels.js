@@ -1,7 +1,9 @@
 // @ts-check
 /**
- * The class picker: box classes as a list with colour swatches and 1-9 shortcuts (picking one
- * also re-classes the selected box), tag classes as checkboxes that add or remove a tag shape.
+ * The class picker: drawable classes as a list with colour swatches and 1-9 shortcuts (picking
+ * one makes it the class of the next shape, switches to its kind's tool, and re-classes the
+ * selected shape when the user selected one of that kind), tag classes as checkboxes that add
+ * or remove a tag shape.
  */
 
 /**
@@ -12,8 +14,8 @@
  * @typedef {import('./state.js').Shape} Shape
  */
 
-/** Kinds this studio can draw today; the others are listed so users see the whole schema. */
-const DRAWABLE = new Set(['box']);
+/** Kinds this studio can draw; the others are listed so users see the whole schema. */
+export const DRAWABLE = new Set(['box', 'polygon', 'polyline', 'keypoints', 'cuboid', 'mask']);
 
 /** A random UUID, also on plain-http hosts where crypto.randomUUID is missing. */
 export function uuid() {
@@ -65,25 +67,46 @@ export class LabelPanel {
    * @param {{classList: HTMLElement, tagList: HTMLElement}} elements
    * @param {import('./state.js').State} state
    * @param {LabelClass[]} labels
+   * @param {(label: LabelClass) => void} [onPick] called when a class is picked (its kind's tool)
    */
-  constructor(elements, state, labels) {
+  constructor(elements, state, labels, onPick = () => {}) {
     this.elements = elements;
+    this.onPick = onPick;
     this.state = state;
     this.labels = labels;
     /** @type {Map<string, LabelClass>} */
     this.byName = new Map(labels.map((label) => [label.name, label]));
-    this.boxClasses = labels.filter((label) => DRAWABLE.has(label.kind));
+    this.drawableClasses = labels.filter((label) => DRAWABLE.has(label.kind));
     this.tagClasses = labels.filter((label) => label.kind === 'tag');
     /** @type {string|null} */
-    this.active = this.boxClasses[0]?.name ?? null;
+    this.active = this.drawableClasses[0]?.name ?? null;
+    /** The class last picked for each kind, so switching tools keeps the user's choice. */
+    /** @type {Map<string, string>} */
+    this.activeByKind = new Map();
+    for (const label of [...this.drawableClasses].reverse()) this.activeByKind.set(label.kind, label.name);
     this.render();
     state.addEventListener('change', () => this.syncTags());
-    state.addEventListener('select', () => this.syncActive());
+    state.addEventListener('select', () => this.syncActive(true));
   }
 
-  /** A new box of the active class, without points yet; null when there is no box class. */
-  newBox() {
-    const label = this.active ? this.byName.get(this.active) : undefined;
+  /**
+   * Makes the kind's last picked class the active one (a tool was chosen).
+   * @param {string} kind
+   */
+  activateKind(kind) {
+    const name = this.activeByKind.get(kind);
+    if (name) this.active = name;
+    this.syncActive();
+    return Boolean(name);
+  }
+
+  /**
+   * A new shape of the kind's active class, without points yet; null when there is none.
+   * @param {string} kind
+   */
+  newShape(kind) {
+    const name = this.activeByKind.get(kind);
+    const label = name ? this.byName.get(name) : undefined;
     if (!label) return null;
     return {
       id: uuid(),
@@ -118,7 +141,7 @@ export class LabelPanel {
       if (drawable && number < 9) {
         number += 1;
         key.textContent = String(number);
-        button.title = `${label.name} (${number})`;
+        button.title = `${label.name}, ${label.kind} (${number})`;
       } else if (!drawable) {
         key.textContent = label.kind;
         key.className = 'kind';
@@ -129,7 +152,7 @@ export class LabelPanel {
       classList.append(button);
     }
     if (!classList.childElementCount) {
-      classList.append(emptyNote('This project has no box classes.'));
+      classList.append(emptyNote('This project has no classes to draw.'));
     }
 
     tagList.replaceChildren();
@@ -154,13 +177,16 @@ export class LabelPanel {
   }
 
   /**
-   * Makes a class active by its number (1-9) or name, and re-classes the selected box with it.
+   * Makes a class active by its number (1-9) or name. A shape the user selected (drawing never
+   * selects) of the same kind is re-classed with it.
    * @param {number|string} which
    */
   pick(which) {
-    const label = typeof which === 'number' ? this.boxClasses[which - 1] : this.byName.get(which);
+    const label = typeof which === 'number' ? this.drawableClasses[which - 1] : this.byName.get(which);
     if (!label || !DRAWABLE.has(label.kind)) return false;
     this.active = label.name;
+    this.activeByKind.set(label.kind, label.name);
+    this.onPick(label);
     const selected = this.state.selected();
     if (selected && selected.kind === label.kind && selected.label !== label.name) {
       this.state.update(selected.id, {
@@ -195,10 +221,17 @@ export class LabelPanel {
     this.syncTags();
   }
 
-  /** The selected box's class shows as active, so the picker always tells what 1-9 will change. */
-  syncActive() {
-    const selected = this.state.selected();
-    if (selected && this.byName.get(selected.label)?.kind === 'box') this.active = selected.label;
+  /**
+   * Highlights the active class. A newly selected shape's class becomes the active one, so the
+   * picker tells what 1-9 will change.
+   * @param {boolean} [fromSelection]
+   */
+  syncActive(fromSelection = false) {
+    const selected = fromSelection ? this.state.selected() : undefined;
+    if (selected && selected.kind !== 'tag' && this.byName.has(selected.label)) {
+      this.active = selected.label;
+      this.activeByKind.set(selected.kind, selected.label);
+    }
     for (const button of this.elements.classList.querySelectorAll('.label-option')) {
       const element = /** @type {HTMLElement} */ (button);
       const active = element.dataset.label === this.active;

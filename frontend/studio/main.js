@@ -5,15 +5,22 @@
  */
 
 import { Api, ApiError, NetworkError } from './api.js';
-import { CanvasView, isTyping } from './canvas.js';
-import { moveBox } from './geometry.js';
+import { createActions } from './actions.js';
+import { CanvasView } from './canvas.js';
+import { ItemHistory } from './history.js';
+import { Editing } from './editing.js';
 import { keymap, keymapGroups } from './keymap.js';
 import { LabelPanel } from './labels.js';
 import { renderMarkdown } from './markdown.js';
 import { AttributeEditor, ShapeList } from './panels.js';
-import { STATUS_TEXT, Saver } from './saver.js';
+import { STATUS_TEXT, Saver, changeSetBody } from './saver.js';
 import { State, diffShapes } from './state.js';
 import { BoxTool } from './tools/box.js';
+import { BrushTool } from './tools/brush.js';
+import { ChainTool } from './tools/chain.js';
+import { CuboidTool } from './tools/cuboid.js';
+import { KeypointsTool } from './tools/keypoints.js';
+import { PanTool } from './tools/pan.js';
 import { SelectTool } from './tools/select.js';
 
 /**
@@ -22,13 +29,13 @@ import { SelectTool } from './tools/select.js';
  *   apiRoot: string}} PageConfig
  */
 
-const ZOOM_STEP = 1.25;
-
 /** @type {PageConfig} */
 const config = JSON.parse(
   /** @type {HTMLElement} */ (document.getElementById('page-config')).textContent || '{}',
 );
 const queueMode = config.itemId === null || config.itemId === undefined;
+/** The tool that draws a kind, where it is not named after it. @type {Record<string, string>} */
+const TOOL_OF_KIND = { mask: 'brush' };
 
 /**
  * @param {string} testid
@@ -67,6 +74,9 @@ const ui = {
   stageMessage: byTestId('stage-message'),
   stageMessageText: query('.stage-message-text'),
   help: byTestId('help-overlay'),
+  prompt: byTestId('tool-prompt'),
+  position: byTestId('item-position'),
+  previous: /** @type {HTMLButtonElement} */ (byTestId('previous-button')),
 };
 
 const api = new Api(config.apiRoot || '/api/v1/');
@@ -76,25 +86,56 @@ const labels = new LabelPanel(
   { classList: byTestId('label-list'), tagList: byTestId('tag-list') },
   state,
   config.labels,
+  (label) => {
+    // Picking a class of another kind arms that kind's tool; the select tool stays, to re-class.
+    const toolName = TOOL_OF_KIND[label.kind] || label.kind;
+    if (session.tool !== 'select' && tools[session.tool].kind !== label.kind && tools[toolName]) {
+      setTool(toolName);
+    }
+  },
 );
 const selectTool = new SelectTool(canvas, state);
-const boxTool = new BoxTool(canvas, state, selectTool, () => labels.newBox());
-/** @type {Record<string, import('./canvas.js').Tool>} */
-const tools = { select: selectTool, box: boxTool };
+/** @param {string} kind */
+const template = (kind) => () => labels.newShape(kind);
+/** @type {Record<string, import('./canvas.js').Tool & {kind?: string}>} */
+const tools = {
+  select: selectTool,
+  box: new BoxTool(canvas, state, selectTool, template('box')),
+  polygon: new ChainTool('polygon', canvas, state, selectTool, template('polygon')),
+  polyline: new ChainTool('polyline', canvas, state, selectTool, template('polyline')),
+  keypoints: new KeypointsTool(canvas, state, selectTool, template('keypoints')),
+  cuboid: new CuboidTool(canvas, state, selectTool, template('cuboid')),
+  brush: new BrushTool('brush', canvas, state, template('mask')),
+  eraser: new BrushTool('eraser', canvas, state, template('mask')),
+  pan: new PanTool(),
+};
 const saver = new Saver(api, state, config.username);
-new ShapeList(byTestId('shape-list'), byTestId('shape-count'), state, labels.byName, (shape) => {
-  state.select(shape.id);
-  if (shape.kind === 'box') canvas.reveal(shape.points);
-});
-new AttributeEditor(byTestId('attribute-editor'), state, config.labels);
+const shapeList = new ShapeList(
+  byTestId('shape-list'),
+  byTestId('shape-count'),
+  state,
+  labels.byName,
+  (shape) => {
+    state.select(shape.id);
+    const bounds = canvas.boundsOf(shape);
+    if (bounds) canvas.reveal(bounds);
+  },
+);
+shapeList.flags = { hidden: canvas.hidden, locked: canvas.locked };
+const attributes = new AttributeEditor(byTestId('attribute-editor'), state, config.labels);
+const editing = new Editing(canvas, state);
 
 /** What is open: the item, its document status, and whether an action is running. */
 const session = {
   /** @type {import('./api.js').Item|null} */
   item: null,
   docStatus: 'draft',
-  tool: labels.boxClasses.length ? 'box' : 'select',
+  tool: labels.drawableClasses.length
+    ? TOOL_OF_KIND[labels.drawableClasses[0].kind] || labels.drawableClasses[0].kind
+    : 'select',
   busy: false,
+  /** An earlier item reopened with "Previous": submitting it returns to the queue. */
+  revisiting: false,
 };
 
 // --- status bar and messages ---------------------------------------------------------------
@@ -164,6 +205,10 @@ canvas.addEventListener('view', (event) => {
   ui.zoom.textContent = `${Math.round(/** @type {CustomEvent} */ (event).detail.scale * 100)}%`;
 });
 
+canvas.addEventListener('prompt', (event) => {
+  ui.prompt.textContent = /** @type {CustomEvent} */ (event).detail.text;
+});
+
 canvas.addEventListener('pointer', (event) => {
   const point = /** @type {CustomEvent} */ (event).detail;
   const inside =
@@ -181,7 +226,13 @@ canvas.addEventListener('pointer', (event) => {
 function setTool(name) {
   const tool = tools[name];
   if (!tool) return;
+  const kind = tool.kind ?? null;
+  if (kind && !labels.activateKind(kind)) {
+    say(`This project has no ${kind} classes.`, 'error');
+    return;
+  }
   session.tool = name;
+  canvas.prompt('');
   canvas.setTool(tool);
   for (const button of document.querySelectorAll('.tool[data-action^="tool."]')) {
     const element = /** @type {HTMLElement} */ (button);
@@ -201,6 +252,7 @@ function setPhase(value) {
   const usable = value === 'ready';
   ui.submit.disabled = !usable || session.busy || state.readOnly;
   ui.skip.disabled = !usable || session.busy;
+  ui.previous.disabled = !usable || session.busy || previousItemId() === null;
 }
 
 /** @param {boolean} busy */
@@ -230,6 +282,29 @@ function showLoadError(error, retry) {
   };
 }
 
+const itemHistory = new ItemHistory(config.projectId);
+
+/** The item opened before the current one in this tab, if any. */
+function previousItemId() {
+  return itemHistory.before(session.item ? session.item.id : null);
+}
+
+/** @type {Promise<{count: number, ids: number[]|null}>|null} */
+let projectItems = null;
+
+/** "Item n of N": N the items the user may label, n the item's place among them by id. */
+async function showPosition(/** @type {number} */ itemId) {
+  ui.previous.disabled = previousItemId() === null;
+  try {
+    projectItems = projectItems || api.projectItems(config.projectId);
+    const { count, ids } = await projectItems;
+    const index = ids ? ids.indexOf(itemId) : -1;
+    ui.position.textContent = index >= 0 ? `Item ${index + 1} of ${count}` : `${count} items`;
+  } catch {
+    ui.position.textContent = '';
+  }
+}
+
 /** @param {import('./api.js').Item} item */
 async function openItem(item) {
   setPhase('loading');
@@ -244,6 +319,8 @@ async function openItem(item) {
   setDocStatus(doc.status);
   ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
   setPhase('ready');
+  if (queueMode && !session.revisiting) itemHistory.remember(item.id);
+  showPosition(item.id);
   if (state.readOnly) say('This annotation was accepted by a reviewer: it is read-only.');
   restoreUnsent(doc.shapes, version);
 }
@@ -269,6 +346,7 @@ function restoreUnsent(serverShapes, serverVersion) {
 
 async function nextFromQueue() {
   setPhase('loading');
+  session.revisiting = false;
   const item = await api.queueNext(config.projectId);
   if (!item) {
     session.item = null;
@@ -296,6 +374,7 @@ async function start() {
 async function submit() {
   const item = session.item;
   if (!item || session.busy || state.readOnly) return;
+  attributes.commit(); // a field being typed in: its value is part of what is submitted
   setBusy(true);
   try {
     if (!(await saver.settle())) {
@@ -319,6 +398,28 @@ async function submit() {
     }
   } catch (error) {
     say(`Not submitted: ${describeError(error)}`, 'error');
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** Saves, then reopens the item this tab had before the current one. */
+async function previous() {
+  const target = previousItemId();
+  if (!queueMode || target === null || session.busy) return;
+  setBusy(true);
+  try {
+    if (!state.readOnly && !(await saver.settle())) {
+      say('Cannot leave this item until the changes are saved.', 'error');
+      return;
+    }
+    const item = await api.item(target);
+    // What came after it is forgotten: the queue hands that item out again after this one.
+    itemHistory.truncateAfter(target);
+    session.revisiting = true;
+    await openItem(item);
+  } catch (error) {
+    say(`Could not open the previous item: ${describeError(error)}`, 'error');
   } finally {
     setBusy(false);
   }
@@ -363,106 +464,18 @@ async function reloadFromServer() {
 
 // --- actions (keyboard and buttons) --------------------------------------------------------
 
-/** @param {number} dx @param {number} dy */
-function nudge(dx, dy) {
-  const shape = state.selected();
-  if (!shape || shape.kind !== 'box') return;
-  state.update(shape.id, {
-    points: moveBox(shape.points, dx, dy, canvas.imageWidth, canvas.imageHeight),
-  });
-}
-
-/** @type {Record<string, number[]>} */
-const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
-
-/**
- * @param {string} action
- * @param {string} [key] the key as written in keymap.json
- */
-function run(action, key = '') {
-  switch (action) {
-    case 'tool.select':
-      if (key === 'Escape' && session.tool === 'select') {
-        canvas.tool?.cancel();
-        state.select(null);
-      } else {
-        setTool('select');
-      }
-      break;
-    case 'tool.box':
-      setTool('box');
-      break;
-    case 'class.pick':
-      labels.pick(Number(key));
-      break;
-    case 'shape.delete':
-      if (state.selectedId) state.remove(state.selectedId);
-      break;
-    case 'shape.occluded': {
-      const shape = state.selected();
-      if (shape && shape.kind !== 'tag') state.update(shape.id, { occluded: !shape.occluded });
-      break;
-    }
-    case 'shape.nudge':
-    case 'shape.nudgeFar': {
-      const [dx, dy] = ARROWS[key.replace('Shift+', '')] || [0, 0];
-      const step = action === 'shape.nudgeFar' ? 10 : 1;
-      nudge(dx * step, dy * step);
-      break;
-    }
-    case 'history.undo':
-      state.undo();
-      break;
-    case 'history.redo':
-      state.redo();
-      break;
-    case 'item.submit':
-      submit();
-      break;
-    case 'item.skip':
-      skip();
-      break;
-    case 'view.fit':
-      canvas.fit();
-      break;
-    case 'view.zoomIn':
-      canvas.zoomBy(ZOOM_STEP);
-      break;
-    case 'view.zoomOut':
-      canvas.zoomBy(1 / ZOOM_STEP);
-      break;
-    case 'help.toggle':
-      ui.help.hidden = !ui.help.hidden;
-      break;
-    default:
-      break;
-  }
-}
-
-window.addEventListener('keydown', (event) => {
-  if (event.defaultPrevented || event.isComposing) return;
-  if (!ui.help.hidden) {
-    // The help overlay is modal: it closes on Escape or ?, and swallows other shortcuts.
-    if (event.key === 'Escape' || event.key === '?') {
-      event.preventDefault();
-      ui.help.hidden = true;
-    }
-    return;
-  }
-  const match = keymap.match(event);
-  if (!match) return;
-  // In a text field, keys type; only submitting and leaving the field are shortcuts there.
-  if (isTyping(event.target)) {
-    if (match.action !== 'item.submit' && match.key !== 'Escape') return;
-    if (match.key === 'Escape') {
-      /** @type {HTMLElement} */ (event.target).blur();
-      event.preventDefault();
-      return;
-    }
-  }
-  if (studio.dataset.state !== 'ready' && !match.action.startsWith('help.')) return;
-  event.preventDefault();
-  run(match.action, match.key);
+const run = createActions({
+  state,
+  canvas,
+  labels,
+  editing,
+  session,
+  help: ui.help,
+  studio,
+  setTool,
+  submit: () => submit(),
+  skip: () => skip(),
+  previous: () => previous(),
 });
 
 studio.addEventListener('click', (event) => {
@@ -490,6 +503,7 @@ ui.conflictKeep.addEventListener('click', () => {
 // --- start ---------------------------------------------------------------------------------
 
 ui.skip.hidden = !queueMode;
+ui.previous.hidden = !queueMode;
 keymap.decorate(studio);
 keymap.renderHelp(/** @type {HTMLElement} */ (ui.help.querySelector('.help-body')), keymapGroups);
 const guidelines = byTestId('guidelines');
@@ -512,7 +526,28 @@ Object.assign(window, {
       docStatus: session.docStatus,
       activeLabel: labels.active,
       phase: studio.dataset.state,
+      prompt: ui.prompt.textContent,
+      activeVertex: canvas.activeVertex,
+      hidden: [...canvas.hidden],
+      locked: [...canvas.locked],
     }),
+    /** What a PATCH would carry now: the changes the server has not acknowledged. */
+    pendingChanges: () => changeSetBody(saver.pending),
+    /** How often each layer was drawn: an overlay-only pointer move must not repaint shapes. */
+    paints: () => ({
+      shapes: canvas.painter.paints,
+      overlay: canvas.overlay.renders,
+      lastPaint: canvas.painter.lastPaint,
+      lastOverlay: canvas.overlay.lastRender,
+    }),
+    /** View control for benchmarks: zoom about a local screen point, pan by screen pixels. */
+    view: {
+      /** @param {number} factor @param {number} sx @param {number} sy */
+      zoom: (factor, sx, sy) => canvas.view.zoomAt(factor, sx, sy),
+      /** @param {number} dx @param {number} dy */
+      pan: (dx, dy) => canvas.view.panBy(dx, dy),
+      fit: () => canvas.fit(),
+    },
     ready,
     /** @param {number} x @param {number} y image pixels -> viewport (client) coordinates */
     imageToScreen: (x, y) => canvas.imageToClient(x, y),

@@ -2,6 +2,7 @@
 /** The sidebar's shape list and the attribute editor of the selected shape. */
 
 import { attributesFor } from './labels.js';
+import { shapeKind } from './shapes/index.js';
 
 /**
  * @typedef {import('./state.js').Shape} Shape
@@ -27,11 +28,7 @@ function element(tag, className, text) {
  * @param {Shape} shape
  */
 function describe(shape) {
-  if (shape.kind === 'box' && shape.points.length === 4) {
-    const [x1, y1, x2, y2] = shape.points;
-    return `${Math.round(x2 - x1)}×${Math.round(y2 - y1)}`;
-  }
-  return shape.kind;
+  return shapeKind(shape).describe(shape);
 }
 
 export class ShapeList {
@@ -57,6 +54,14 @@ export class ShapeList {
       else this.patch(changeSet);
     });
     state.addEventListener('select', () => this.syncSelection());
+    state.addEventListener('flags', (event) => {
+      const id = /** @type {CustomEvent} */ (event).detail.id;
+      const shape = state.get(id);
+      const row = this.rows.get(id);
+      if (shape && row) this.fill(row, shape);
+    });
+    /** @type {{hidden: Set<string>, locked: Set<string>}} client-only flags, shown in the row */
+    this.flags = { hidden: new Set(), locked: new Set() };
     list.addEventListener('click', (event) => {
       const target = /** @type {HTMLElement} */ (event.target);
       const row = /** @type {HTMLElement|null} */ (target.closest('[data-shape-id]'));
@@ -93,8 +98,13 @@ export class ShapeList {
     swatch.style.backgroundColor = this.labels.get(shape.label)?.color || '#cccccc';
     name.textContent = shape.label;
     detail.textContent = describe(shape);
-    flags.textContent = shape.occluded ? 'occl.' : '';
-    flags.title = shape.occluded ? 'occluded' : '';
+    const words = [
+      shape.occluded ? 'occl.' : '',
+      this.flags.hidden.has(shape.id) ? 'hidden' : '',
+      this.flags.locked.has(shape.id) ? 'locked' : '',
+    ].filter(Boolean);
+    flags.textContent = words.join(' ');
+    flags.title = words.join(', ');
     remove.setAttribute('aria-label', `Delete ${shape.label}`);
     /** @type {HTMLButtonElement} */ (remove).disabled = this.state.readOnly;
   }
@@ -130,8 +140,11 @@ export class ShapeList {
     this.syncSelection();
   }
 
+  /** Tags are answers about the image, not shapes on it: they are not counted. */
   syncCount() {
-    this.count.textContent = String(this.rows.size);
+    let shapes = 0;
+    for (const shape of this.state.list()) if (shape.kind !== 'tag') shapes += 1;
+    this.count.textContent = String(shapes);
     this.list.classList.toggle('is-empty', this.rows.size === 0);
   }
 
@@ -176,6 +189,14 @@ export class AttributeEditor {
       }
     });
     this.render();
+  }
+
+  /** Writes the focused field's value now (the submit path calls it before saving). */
+  commit() {
+    const active = document.activeElement;
+    if (active instanceof HTMLInputElement && this.container.contains(active)) {
+      active.dispatchEvent(new Event('input'));
+    }
   }
 
   render() {
@@ -262,14 +283,14 @@ export class AttributeEditor {
    */
   control(shape, spec) {
     const value = shape.attributes[spec.name];
-    /** @param {any} next */
-    const write = (next) => {
+    /** @param {any} next @param {string} [typing] keystrokes in one field make one undo step */
+    const write = (next, typing) => {
       const current = this.state.get(shape.id);
       if (!current) return;
       const attributes = { ...current.attributes };
       if (next === undefined) delete attributes[spec.name];
       else attributes[spec.name] = next;
-      this.state.update(shape.id, { attributes });
+      this.state.update(shape.id, { attributes }, typing);
     };
     let control;
     if (spec.type === 'select') {
@@ -291,15 +312,18 @@ export class AttributeEditor {
         input.type = 'number';
         input.step = 'any';
         input.value = typeof value === 'number' ? String(value) : '';
-        input.addEventListener('change', () => {
+        // As typed, not on blur: a shortcut (Ctrl+Enter submits) must not leave it behind.
+        input.addEventListener('input', () => {
           const number = input.valueAsNumber;
-          write(Number.isFinite(number) ? number : undefined);
+          write(Number.isFinite(number) ? number : undefined, `${shape.id}:${spec.name}`);
         });
       } else {
         input.type = 'text';
         input.maxLength = 1000;
         input.value = typeof value === 'string' ? value : '';
-        input.addEventListener('change', () => write(input.value === '' ? undefined : input.value));
+        input.addEventListener('input', () =>
+          write(input.value === '' ? undefined : input.value, `${shape.id}:${spec.name}`),
+        );
       }
       control = input;
     }

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * Autosave. Every change is written to localStorage at once and sent ~600 ms after the last one
- * as the whole shapes list with If-Match, one request at a time. The local copy is dropped only
+ * with If-Match, one request at a time: as the change set of what is not yet acknowledged
+ * (PATCH add/update/delete by shape id) when the server takes it, else as the whole shapes list. The local copy is dropped only
  * when the server has acknowledged exactly what it holds, so a closed tab, a dropped connection
  * or a crashed browser loses nothing. A stale version (412) or a locked document (409) stops
  * autosave until the user picks a side; network failures retry with backoff.
@@ -9,6 +10,21 @@
 
 import { ApiError, NetworkError } from './api.js';
 import { sameShapes } from './state.js';
+
+/**
+ * The PATCH body for unacknowledged changes: shapes added, updated (whole shapes) and deleted.
+ * @param {Map<string, {before: import('./state.js').Shape|null, after: import('./state.js').Shape|null}>} pending
+ */
+export function changeSetBody(pending) {
+  /** @type {{add: import('./state.js').Shape[], update: import('./state.js').Shape[], delete: string[]}} */
+  const body = { add: [], update: [], delete: [] };
+  for (const [id, { before, after }] of pending) {
+    if (!after) body.delete.push(id);
+    else if (!before) body.add.push(after);
+    else body.update.push(after);
+  }
+  return body;
+}
 
 /** The texts of data-testid="save-status"; tests and users read them as they are. */
 export const STATUS_TEXT = {
@@ -56,10 +72,22 @@ export class Saver extends EventTarget {
     /** @type {ReturnType<typeof setTimeout>|undefined} */
     this.timer = undefined;
     this.retryMs = RETRY_FIRST_MS;
+    /**
+     * What the server has not acknowledged, by shape id: the shape as the server last had it
+     * (before) and as it is now (after). A PATCH is built from it; a PUT does not need it.
+     * @type {Map<string, {before: import('./state.js').Shape|null, after: import('./state.js').Shape|null}>}
+     */
+    this.pending = new Map();
+    this.wholeNext = false;
 
     state.addEventListener('change', (event) => {
-      const { origin } = /** @type {CustomEvent} */ (event).detail;
-      if (origin !== 'load') this.changed();
+      const { origin, changeSet } = /** @type {CustomEvent} */ (event).detail;
+      if (origin === 'load') {
+        this.pending.clear();
+        return;
+      }
+      this.record(changeSet);
+      this.changed();
     });
     window.addEventListener('online', () => {
       if (this.status === 'offline') this.schedule(0);
@@ -78,7 +106,18 @@ export class Saver extends EventTarget {
     this.dirty = false;
     this.conflict = null;
     this.retryMs = RETRY_FIRST_MS;
+    this.pending.clear();
     this.setStatus('saved');
+  }
+
+  /** @param {import('./state.js').ChangeSet} changeSet */
+  record(changeSet) {
+    for (const change of changeSet) {
+      const earlier = this.pending.get(change.id);
+      const before = earlier ? earlier.before : change.before;
+      if (!before && !change.after) this.pending.delete(change.id); // added, then removed
+      else this.pending.set(change.id, { before, after: change.after });
+    }
   }
 
   changed() {
@@ -110,17 +149,22 @@ export class Saver extends EventTarget {
     return this.inflight;
   }
 
-  async send() {
+  /** @param {boolean} [whole] send every shape (after a conflict) even where PATCH exists */
+  async send(whole = false) {
     const itemId = /** @type {number} */ (this.itemId);
     const revision = this.state.revision;
+    const sent = new Map(this.pending);
     this.setStatus('saving');
     try {
-      const { doc, version } = await this.api.saveAnnotation(
-        itemId,
-        this.state.list(),
-        this.version,
-      );
+      const { doc, version } =
+        this.api.supportsPatch && !whole && !this.wholeNext
+          ? await this.api.patchAnnotation(itemId, changeSetBody(sent), this.version)
+          : await this.api.saveAnnotation(itemId, this.state.list(), this.version);
       if (itemId !== this.itemId) return; // the user moved on; the next item is tracked afresh
+      for (const [id, change] of sent) {
+        if (this.pending.get(id)?.after === change.after) this.pending.delete(id);
+      }
+      this.wholeNext = false;
       this.version = version;
       this.retryMs = RETRY_FIRST_MS;
       if (this.state.revision === revision) {
@@ -178,6 +222,7 @@ export class Saver extends EventTarget {
     this.version = this.conflict.serverVersion;
     this.conflict = null;
     this.dirty = true;
+    this.wholeNext = true; // the server's copy differs beyond our change set
     this.writeLocal();
     return this.flush();
   }

@@ -70,6 +70,8 @@ export class State extends EventTarget {
     /** Bumped on every change, so the saver can tell whether what it sent is still current. */
     this.revision = 0;
     this.readOnly = false;
+    /** @type {string|null} the last user edit's merge key (keystrokes in one field) */
+    this.mergeKey = null;
   }
 
   /** @returns {Shape[]} shapes in drawing order */
@@ -105,9 +107,10 @@ export class State extends EventTarget {
   /**
    * @param {ChangeSet} changeSet
    * @param {Origin} [origin]
+   * @param {string|null} [mergeKey] consecutive user edits with the same key undo as one
    * @returns {boolean} whether anything changed
    */
-  apply(changeSet, origin = 'user') {
+  apply(changeSet, origin = 'user', mergeKey = null) {
     if (this.readOnly || changeSet.length === 0) return false;
     /** @type {ChangeSet} */
     const applied = [];
@@ -121,18 +124,28 @@ export class State extends EventTarget {
         if (this.selectedId === change.id) this.select(null);
       } else if (index < 0) {
         const at = change.index ?? this.order.length;
+        const stored = normaliseShape(change.after);
         this.order.splice(Math.min(at, this.order.length), 0, change.id);
-        this.shapes.set(change.id, normaliseShape(change.after));
-        applied.push({ ...change, index: at });
+        this.shapes.set(change.id, stored);
+        applied.push({ ...change, after: stored, index: at });
       } else {
-        this.shapes.set(change.id, normaliseShape(change.after));
-        applied.push({ ...change, index });
+        // The change set carries the shapes as stored, so listeners see exactly the document.
+        const before = /** @type {Shape} */ (this.shapes.get(change.id));
+        const stored = normaliseShape(change.after);
+        this.shapes.set(change.id, stored);
+        applied.push({ ...change, before, after: stored, index });
       }
     }
     if (applied.length === 0) return false;
     if (origin === 'user') {
-      this.undoStack.push(applied);
-      if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
+      const top = this.undoStack[this.undoStack.length - 1];
+      if (mergeKey && mergeKey === this.mergeKey && top?.length === 1 && applied.length === 1 && top[0].id === applied[0].id) {
+        top[0] = { ...applied[0], before: top[0].before };
+      } else {
+        this.undoStack.push(applied);
+        if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
+      }
+      this.mergeKey = mergeKey;
       this.redoStack = [];
     }
     this.revision += 1;
@@ -148,13 +161,14 @@ export class State extends EventTarget {
   /**
    * @param {string} id
    * @param {Partial<Shape>} fields
+   * @param {string|null} [mergeKey] see apply()
    */
-  update(id, fields) {
+  update(id, fields, mergeKey = null) {
     const before = this.shapes.get(id);
     if (!before) return false;
     const after = { ...before, ...fields };
     if (JSON.stringify(normaliseShape(after)) === JSON.stringify(before)) return false;
-    return this.apply([{ id, before, after }]);
+    return this.apply([{ id, before, after }], 'user', mergeKey);
   }
 
   /** @param {string} id */

@@ -86,7 +86,7 @@ def test_annotator_draws_two_boxes_reclasses_one_and_finds_both_after_reload(
     open_studio(page, f"{live_server.url}/projects/{project.pk}/label/")
     expect(page.get_by_test_id("item-name")).to_have_text(item.name)
 
-    page.keyboard.press("b")
+    page.keyboard.press("r")
     drag(page, (20, 30), (120, 110))
     drag(page, (150, 60), (300, 200))
     expect(page.get_by_test_id("shape-row")).to_have_count(2)
@@ -175,14 +175,14 @@ def test_a_stale_tab_gets_the_conflict_banner_and_reload_shows_the_saved_shapes(
     open_studio(tab_b, url)
 
     page.bring_to_front()  # a background tab's timers are throttled to once a second
-    page.keyboard.press("b")
+    page.keyboard.press("r")
     drag(page, (10, 10), (60, 60))
     wait_saved(page)
     saved_by_a = document_of(item)
     assert saved_by_a.version == 1
 
     tab_b.bring_to_front()
-    tab_b.keyboard.press("b")
+    tab_b.keyboard.press("r")
     drag(tab_b, (100, 100), (200, 180))
     expect(tab_b.get_by_test_id("conflict-banner")).to_be_visible()
     expect(tab_b.get_by_test_id("save-status")).to_have_text("Conflict")
@@ -218,7 +218,7 @@ def test_unsent_changes_survive_a_dropped_connection(
     context = page.context
 
     context.set_offline(True)
-    page.keyboard.press("b")
+    page.keyboard.press("r")
     drag(page, (30, 30), (90, 90))
     expect(page.get_by_test_id("save-status")).to_have_text(OFFLINE)
     assert not AnnotationDocument.objects.filter(item=item).exists()
@@ -289,7 +289,7 @@ def test_queue_submit_skip_and_tags_until_all_done(
     assert Assignment.objects.get(item=second, user=annotator).state == "skipped"
     assert not AnnotationDocument.objects.filter(item=second).exists()
 
-    page.keyboard.press("b")
+    page.keyboard.press("r")
     drag(page, (40, 40), (160, 120))
     page.keyboard.press("Control+Enter")
     expect(page.get_by_test_id("queue-empty")).to_be_visible()
@@ -324,9 +324,9 @@ def test_studio_runs_under_the_strict_csp_without_console_errors(
     expect(page.get_by_test_id("help-overlay")).to_contain_text("Box tool")
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("help-overlay")).to_be_hidden()
-    expect(page.get_by_test_id("tool-box")).to_have_attribute("title", "Box (B)")
+    expect(page.get_by_test_id("tool-box")).to_have_attribute("title", "Box (R)")
 
-    page.keyboard.press("b")
+    page.keyboard.press("r")
     drag(page, (50, 50), (150, 150))
     page.mouse.wheel(0, -240)
     page.keyboard.press("f")

@@ -1,11 +1,13 @@
 // @ts-check
 /**
- * The box tool: press, drag, release draws a box of the active class, which becomes the
- * selection (so 1-9 re-class it at once). A click without a drag selects what is under it, and
- * the selected box's handles still resize, so the user rarely has to leave this tool.
+ * The box tool: press, drag, release draws a box of the active class. The tool stays armed and
+ * nothing gets selected, so 1-9 pick the class of the next box (re-classing a box takes an
+ * explicit selection). A click without a drag selects what is under it, and the selected
+ * shape's handles still work (resize, rotate), so the user rarely has to leave this tool.
  */
 
-import { clamp, normaliseBox } from '../geometry.js';
+import { clamp } from '../geometry.js';
+import { edited } from '../shapes/index.js';
 import { DRAG_THRESHOLD_PX } from './select.js';
 
 /** Boxes smaller than this on screen are slips of the hand, not annotations. */
@@ -16,57 +18,61 @@ export class BoxTool {
    * @param {import('../canvas.js').CanvasView} canvas
    * @param {import('../state.js').State} state
    * @param {import('./select.js').SelectTool} select
-   * @param {() => import('../state.js').Shape|null} newShape a box of the active class, no points
+   * @param {() => import('../state.js').Shape|null} newShape a shape of the active class, no points
    */
   constructor(canvas, state, select, newShape) {
     this.name = 'box';
+    this.kind = 'box';
     this.cursor = 'crosshair';
     this.crosshair = true;
     this.canvas = canvas;
     this.state = state;
     this.select = select;
     this.newShape = newShape;
-    /** @type {{x: number, y: number, sx: number, sy: number, label: string}|null} */
+    /** @type {{x: number, y: number, sx: number, sy: number, template: import('../state.js').Shape|null}|null} */
     this.start = null;
-    this.resizing = false;
+    this.editing = false;
   }
 
   /** @param {import('../canvas.js').ToolEvent} e */
   pointerDown(e) {
     if (this.select.grabHandle(e)) {
-      this.resizing = true;
+      this.editing = true;
       return;
     }
     const { imageWidth: width, imageHeight: height } = this.canvas;
-    const template = this.newShape();
     this.start = {
       x: clamp(e.x, 0, width),
       y: clamp(e.y, 0, height),
       sx: e.sx,
       sy: e.sy,
-      label: template ? template.label : '',
+      template: this.newShape(),
     };
   }
 
   /** @param {import('../canvas.js').ToolEvent} e */
   pointerMove(e) {
-    if (this.resizing) {
+    if (this.editing) {
       this.select.pointerMove(e);
       return;
     }
-    if (!this.start || !this.start.label) return;
+    if (!this.start || !this.start.template) return;
     const { imageWidth: width, imageHeight: height } = this.canvas;
+    const { x, y } = this.start;
+    const [ex, ey] = [clamp(e.x, 0, width), clamp(e.y, 0, height)];
     this.canvas.setPreview({
       id: null,
-      label: this.start.label,
-      points: [this.start.x, this.start.y, clamp(e.x, 0, width), clamp(e.y, 0, height)],
+      shape: {
+        ...this.start.template,
+        points: [Math.min(x, ex), Math.min(y, ey), Math.max(x, ex), Math.max(y, ey)],
+      },
     });
   }
 
   /** @param {import('../canvas.js').ToolEvent} e */
   pointerUp(e) {
-    if (this.resizing) {
-      this.resizing = false;
+    if (this.editing) {
+      this.editing = false;
       this.select.pointerUp(e);
       return;
     }
@@ -82,12 +88,13 @@ export class BoxTool {
       }
       return;
     }
-    const shape = this.newShape();
-    if (!shape) return;
-    const { imageWidth: width, imageHeight: height } = this.canvas;
-    const points = normaliseBox([start.x, start.y, e.x, e.y], width, height);
-    if (points[2] - points[0] <= 0 || points[3] - points[1] <= 0) return;
-    if (this.state.add({ ...shape, points })) this.state.select(shape.id);
+    if (!start.template) return;
+    const shape = edited(
+      { ...start.template, points: [start.x, start.y, e.x, e.y] },
+      {},
+      this.canvas.size,
+    );
+    if (shape) this.state.add(shape);
   }
 
   /** @param {import('../canvas.js').ToolEvent} e */
@@ -98,7 +105,7 @@ export class BoxTool {
 
   cancel() {
     this.start = null;
-    this.resizing = false;
+    this.editing = false;
     this.select.cancel();
   }
 }

@@ -1,21 +1,35 @@
 // @ts-check
 /**
- * The select tool: click to select (smallest box under the pointer), drag to move, drag one of
- * the 8 handles to resize. The drag is previewed in the overlay and becomes one change on release.
+ * The select tool: click to select (the smallest shape whose real geometry is under the
+ * pointer), drag to move, drag a handle to resize, rotate or move a vertex (a midpoint handle
+ * inserts one), Alt+click a vertex to delete it. Dragging empty space pans. The drag is
+ * previewed in the overlay and becomes one change on release.
  */
 
-import { HANDLE_CURSORS, clamp, moveBox, normaliseBox, resizeBox } from '../geometry.js';
+import { edited, shapeKind } from '../shapes/index.js';
 
 /** Movement below this many screen pixels is a click, not a drag. */
 export const DRAG_THRESHOLD_PX = 3;
 
 /**
  * @typedef {import('../canvas.js').ToolEvent} ToolEvent
- * @typedef {{kind: 'move'|'resize', id: string, label: string,
- *   handle: import('../geometry.js').Handle|null,
- *   startX: number, startY: number, startSx: number, startSy: number, original: number[],
- *   points: number[], moved: boolean}} Gesture
+ * @typedef {import('../state.js').Shape} Shape
+ * @typedef {{handle: import('../shapes/index.js').HandleSpec|null, original: Shape,
+ *   startX: number, startY: number, startSx: number, startSy: number, shape: Shape,
+ *   moved: boolean}} Gesture
  */
+
+const CURSORS = /** @type {Record<string, string>} */ ({
+  nw: 'nwse-resize',
+  se: 'nwse-resize',
+  ne: 'nesw-resize',
+  sw: 'nesw-resize',
+  n: 'ns-resize',
+  s: 'ns-resize',
+  e: 'ew-resize',
+  w: 'ew-resize',
+  rotate: 'grab',
+});
 
 export class SelectTool {
   /**
@@ -32,42 +46,47 @@ export class SelectTool {
     this.gesture = null;
   }
 
-  /** @param {ToolEvent} e @returns {boolean} whether a handle of the selected box was grabbed */
+  /**
+   * Starts a handle drag (or deletes the vertex on Alt+click) when the pointer is on a handle
+   * of the selected shape. Draw tools call it first, so edits need no tool switch.
+   * @param {ToolEvent} e @returns {boolean}
+   */
   grabHandle(e) {
     const handle = this.canvas.handleAt(e.sx, e.sy);
     const shape = this.state.selected();
-    if (!handle || !shape) return false;
-    this.begin('resize', shape, e, handle);
+    if (!handle || !shape || this.state.readOnly) return false;
+    const kind = shapeKind(shape);
+    if (handle.role === 'vertex') this.canvas.activeVertex = handle.id;
+    if (e.event.altKey && handle.role === 'vertex') {
+      const edit = kind.removeVertex?.(shape, handle.id);
+      if (edit) this.state.update(shape.id, edit);
+      return true;
+    }
+    this.begin(shape, e, handle);
     return true;
   }
 
-  /** @param {ToolEvent} e */
+  /** @param {ToolEvent} e @returns {'pan'|undefined} */
   pointerDown(e) {
-    if (this.grabHandle(e)) return;
+    if (this.grabHandle(e)) return undefined;
     const id = this.canvas.shapeAt(e.x, e.y);
     this.state.select(id);
     const shape = this.state.get(id);
-    if (shape && shape.kind === 'box' && !this.state.readOnly) this.begin('move', shape, e, null);
+    if (!shape) return 'pan';
+    if (!this.state.readOnly && !this.canvas.locked.has(shape.id)) this.begin(shape, e, null);
+    return undefined;
   }
 
-  /**
-   * @param {'move'|'resize'} kind
-   * @param {import('../state.js').Shape} shape
-   * @param {ToolEvent} e
-   * @param {import('../geometry.js').Handle|null} handle
-   */
-  begin(kind, shape, e, handle) {
+  /** @param {Shape} shape @param {ToolEvent} e @param {import('../shapes/index.js').HandleSpec|null} handle */
+  begin(shape, e, handle) {
     this.gesture = {
-      kind,
-      id: shape.id,
-      label: shape.label,
       handle,
+      original: shape,
+      shape,
       startX: e.x,
       startY: e.y,
       startSx: e.sx,
       startSy: e.sy,
-      original: shape.points.slice(),
-      points: shape.points.slice(),
       moved: false,
     };
   }
@@ -78,13 +97,18 @@ export class SelectTool {
     if (!g) return;
     if (!g.moved && Math.hypot(e.sx - g.startSx, e.sy - g.startSy) < DRAG_THRESHOLD_PX) return;
     g.moved = true;
-    const { imageWidth: width, imageHeight: height } = this.canvas;
-    if (g.kind === 'move') {
-      g.points = moveBox(g.original, e.x - g.startX, e.y - g.startY, width, height);
-    } else if (g.handle) {
-      g.points = resizeBox(g.original, g.handle, clamp(e.x, 0, width), clamp(e.y, 0, height));
+    const kind = shapeKind(g.original);
+    let x = e.x;
+    let y = e.y;
+    if (g.handle && e.event.ctrlKey) {
+      const snap = this.canvas.snapTarget(x, y, g.original.id);
+      if (snap) ({ x, y } = snap);
     }
-    this.canvas.setPreview({ id: g.id, label: g.label, points: g.points });
+    const edit = g.handle
+      ? kind.moveHandle(g.original, g.handle.id, x, y)
+      : kind.move(g.original, x - g.startX, y - g.startY, this.canvas.size);
+    g.shape = { ...g.original, ...edit };
+    this.canvas.setPreview({ id: g.original.id, shape: g.shape });
   }
 
   /** @param {ToolEvent} _e */
@@ -93,10 +117,11 @@ export class SelectTool {
     this.gesture = null;
     if (!g || !g.moved) return;
     this.canvas.setPreview(null);
-    const points = normaliseBox(g.points, this.canvas.imageWidth, this.canvas.imageHeight);
-    // A resize dragged flat would be refused by the server: keep the box as it was.
-    if (points[2] - points[0] <= 0 || points[3] - points[1] <= 0) return;
-    this.state.update(g.id, { points });
+    // An edit the server would refuse (a box dragged flat) leaves the shape as it was.
+    const result = edited(g.original, g.shape, this.canvas.size);
+    if (!result) return;
+    const { id, ...fields } = result;
+    this.state.update(id, { ...fields, rotation: result.rotation });
   }
 
   /** @param {ToolEvent} e */
@@ -104,12 +129,12 @@ export class SelectTool {
     const handle = this.canvas.handleAt(e.sx, e.sy);
     if (handle) {
       this.canvas.setHover(null);
-      this.canvas.setCursor(HANDLE_CURSORS[handle]);
+      this.canvas.setCursor(CURSORS[handle.id] || (handle.role === 'rotate' ? 'grab' : 'crosshair'));
       return;
     }
     const id = this.canvas.shapeAt(e.x, e.y);
     this.canvas.setHover(id);
-    this.canvas.setCursor(id ? 'move' : this.cursor);
+    if (this.name === 'select') this.canvas.setCursor(id ? 'move' : this.cursor);
   }
 
   cancel() {

@@ -1,0 +1,319 @@
+// @ts-check
+/**
+ * The shapes layer: one 2D canvas with the image (from a pyramid of reductions) and every
+ * visible shape under the view transform, from cached Path2D objects, culled by the grid index.
+ * It paints only when asked (a change of shapes or view), on the next frame, and counts its
+ * paints so tests can tell that an overlay-only pointer move left it alone.
+ *
+ * Shapes are rasterised into their own offscreen layer. While the view moves and the shapes do
+ * not, a frame draws the image and that layer moved and scaled (as map renderers do) instead of
+ * re-rasterising thousands of filled paths; the crisp paint follows when the gesture pauses.
+ */
+
+import { clamp } from './geometry.js';
+import { shapeKind } from './shapes/index.js';
+
+const PYRAMID_MIN_PX = 512;
+const CAPTION_LIMIT = 200; // above this many visible shapes, captions cost more than they help
+const SETTLE_MS = 220; // a view that has not moved for this long is painted crisp again (slow frames stay quick)
+/** Past this many visible shapes, one path per class costs far less than one per shape. */
+const COMBINE_MIN = 300;
+
+/**
+ * @typedef {import('./state.js').Shape} Shape
+ * @typedef {import('./canvas.js').CanvasView} CanvasView
+ */
+
+/** @param {string} hex "#rrggbb" @param {number} alpha */
+export function rgba(hex, alpha) {
+  const value = Number.parseInt(hex.slice(1), 16);
+  return `rgba(${(value >> 16) & 255}, ${(value >> 8) & 255}, ${value & 255}, ${alpha})`;
+}
+
+export class Painter {
+  /** @param {CanvasView} engine */
+  constructor(engine) {
+    this.engine = engine;
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'studio-canvas-layer';
+    const context = this.canvas.getContext('2d', { alpha: true });
+    if (!context) throw new Error('2D canvas is not available');
+    this.ctx = context;
+    /** @type {HTMLImageElement|null} */
+    this.image = null;
+    /** @type {Array<{factor: number, bitmap: ImageBitmap}>} smallest first */
+    this.levels = [];
+    this.paints = 0;
+    this.layer = document.createElement('canvas');
+    this.layerCtx = /** @type {CanvasRenderingContext2D} */ (this.layer.getContext('2d'));
+    /** The view the shapes layer was rasterised at; null when it must be redrawn. @type {{scale: number, x: number, y: number}|null} */
+    this.layerView = null;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    this.settleTimer = undefined;
+    /** @type {Map<string, Path2D>|null} one path per class of all plain shapes, rebuilt on change */
+    this.combined = null;
+    /** When the last paint ran, for the benchmark's select and move timings. */
+    this.lastPaint = { start: 0, end: 0 };
+    /** @type {WeakMap<Shape, {path: Path2D, bounds: number[]|null}>} */
+    this.geometry = new WeakMap();
+  }
+
+  /** @param {Shape} shape */
+  cached(shape) {
+    let entry = this.geometry.get(shape);
+    if (!entry) {
+      const kind = shapeKind(shape);
+      entry = { path: kind.path(shape, this.engine.labels.get(shape.label)), bounds: kind.bounds(shape) };
+      this.geometry.set(shape, entry);
+    }
+    return entry;
+  }
+
+  /** @param {number} width @param {number} height @param {number} dpr */
+  resize(width, height, dpr) {
+    this.canvas.width = this.layer.width = Math.max(1, Math.round(width * dpr));
+    this.canvas.height = this.layer.height = Math.max(1, Math.round(height * dpr));
+    this.layerView = null;
+  }
+
+  /** The shapes changed: the next paint rasterises them again. */
+  invalidate() {
+    this.layerView = null;
+    this.combined = null;
+  }
+
+  /** @param {HTMLImageElement|null} image */
+  setImage(image) {
+    for (const level of this.levels) level.bitmap.close();
+    this.levels = [];
+    this.image = image;
+    if (image) this.buildLevels(image);
+  }
+
+  /**
+   * Smaller copies of the image, made in the background: zoomed out, drawing a 12-megapixel
+   * photo scaled down every frame costs far more than drawing its reduction.
+   * @param {HTMLImageElement} image
+   */
+  async buildLevels(image) {
+    const levels = [];
+    const longest = Math.max(image.naturalWidth, image.naturalHeight);
+    for (let factor = 0.5; longest * factor >= PYRAMID_MIN_PX; factor /= 2) {
+      try {
+        const bitmap = await createImageBitmap(image, {
+          resizeWidth: Math.max(1, Math.round(image.naturalWidth * factor)),
+          resizeHeight: Math.max(1, Math.round(image.naturalHeight * factor)),
+          resizeQuality: 'medium',
+        });
+        levels.push({ factor, bitmap });
+      } catch {
+        break; // the full image still draws
+      }
+      if (this.image !== image) {
+        for (const level of levels) level.bitmap.close();
+        return;
+      }
+    }
+    this.levels = levels.reverse();
+    this.engine.requestPaint();
+  }
+
+  paint() {
+    const started = performance.now();
+    this.paintShapesLayer();
+    this.lastPaint = { start: started, end: performance.now() };
+  }
+
+  paintShapesLayer() {
+    this.paints += 1;
+    const { ctx } = this;
+    const { view, dpr } = this.engine;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    if (!this.image) return;
+    ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.x, dpr * view.y);
+    this.paintImage();
+    const cached = this.layerView;
+    const moved = cached && (cached.scale !== view.scale || cached.x !== view.x || cached.y !== view.y);
+    if (cached && moved) {
+      // The view moves, the shapes do not: move the rasterised layer, paint crisp when it stops.
+      const ratio = view.scale / cached.scale;
+      ctx.setTransform(ratio, 0, 0, ratio, dpr * (view.x - cached.x * ratio), dpr * (view.y - cached.y * ratio));
+      ctx.drawImage(this.layer, 0, 0);
+      clearTimeout(this.settleTimer);
+      this.settleTimer = setTimeout(() => {
+        this.layerView = null;
+        this.engine.requestPaint();
+      }, SETTLE_MS);
+      return;
+    }
+    if (!cached) this.rasterise();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(this.layer, 0, 0);
+  }
+
+  /** Draws every visible shape into the offscreen layer at the current view. */
+  rasterise() {
+    const { view, dpr } = this.engine;
+    const ctx = this.layerCtx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.layer.width, this.layer.height);
+    ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.x, dpr * view.y);
+    const byLabel = this.visibleByLabel();
+    let visible = 0;
+    for (const group of byLabel.values()) visible += group.length;
+    this.paintShapes(ctx, byLabel, visible);
+    if (visible <= CAPTION_LIMIT) this.paintCaptions(ctx, byLabel);
+    this.layerView = { scale: view.scale, x: view.x, y: view.y };
+  }
+
+  paintImage() {
+    const { ctx } = this;
+    const { view, dpr } = this.engine;
+    const image = /** @type {HTMLImageElement} */ (this.image);
+    // Past 3x, show pixels as squares: annotators place edges on them.
+    ctx.imageSmoothingEnabled = view.scale < 3;
+    const [ax, ay, bx, by] = view.visibleRect();
+    const sx = clamp(Math.floor(ax), 0, view.imageWidth);
+    const sy = clamp(Math.floor(ay), 0, view.imageHeight);
+    const sw = clamp(Math.ceil(bx), 0, view.imageWidth) - sx;
+    const sh = clamp(Math.ceil(by), 0, view.imageHeight) - sy;
+    if (sw <= 0 || sh <= 0) return;
+    const level = this.levels.find((candidate) => candidate.factor >= view.scale * dpr);
+    if (level) {
+      const f = level.factor;
+      ctx.drawImage(level.bitmap, sx * f, sy * f, sw * f, sh * f, sx, sy, sw, sh);
+    } else {
+      ctx.drawImage(image, sx, sy, sw, sh, sx, sy, sw, sh);
+    }
+  }
+
+  /** Visible shapes in drawing order, grouped by class so colours are set once per class. */
+  visibleByLabel() {
+    const { state, index, hidden, preview } = this.engine;
+    const inView = index.query(this.engine.view.visibleRect());
+    const hiddenId = preview?.id ?? null;
+    /** @type {Map<string, Shape[]>} */
+    const byLabel = new Map();
+    for (const shape of state.list()) {
+      if (!inView.has(shape.id) || shape.id === hiddenId || hidden.has(shape.id)) continue;
+      const group = byLabel.get(shape.label);
+      if (group) group.push(shape);
+      else byLabel.set(shape.label, [shape]);
+    }
+    return byLabel;
+  }
+
+  /**
+   * @param {CanvasRenderingContext2D} ctx
+   * @param {Map<string, Shape[]>} byLabel
+   * @param {number} visible
+   */
+  paintShapes(ctx, byLabel, visible) {
+    const { view, dpr } = this.engine;
+    const unit = 1 / view.scale; // one CSS pixel in image units: strokes keep their screen width
+    // Crowded views get one-device-pixel lines, which rasterise on a fast path (hairlines).
+    ctx.lineWidth = visible > CAPTION_LIMIT ? 1 / (view.scale * dpr) : 1.5 * unit;
+    ctx.lineJoin = 'round';
+    const combined = visible >= COMBINE_MIN && this.combinable(visible) ? this.combinedPaths() : null;
+    for (const [label, shapes] of byLabel) {
+      const color = this.engine.colorOf(label);
+      ctx.fillStyle = rgba(color, 0.14);
+      ctx.strokeStyle = color;
+      const path = combined?.get(label);
+      if (path) {
+        ctx.fill(path);
+        ctx.stroke(path);
+      }
+      for (const shape of shapes) {
+        const kind = shapeKind(shape);
+        if (path && isPlain(shape, kind)) continue;
+        kind.paint?.(ctx, shape, color);
+        const own = this.cached(shape).path;
+        if (kind.filled) ctx.fill(own);
+        ctx.setLineDash(shape.occluded ? [6 * unit, 4 * unit] : []);
+        ctx.stroke(own);
+        ctx.setLineDash([]);
+        if (kind.vertices) paintDots(ctx, kind.vertices(shape), color, unit);
+        ctx.fillStyle = rgba(color, 0.14);
+      }
+    }
+  }
+
+  /** Whether nearly everything is on screen and nothing is left out (hidden, being dragged). @param {number} visible */
+  combinable(visible) {
+    const { state, hidden, preview } = this.engine;
+    return !hidden.size && !preview?.id && visible >= 0.6 * state.order.length;
+  }
+
+  /** One path per class holding all its plain shapes (filled or stroked alike, not occluded). */
+  combinedPaths() {
+    if (this.combined) return this.combined;
+    /** @type {Map<string, Path2D>} */
+    const combined = new Map();
+    for (const shape of this.engine.state.list()) {
+      const kind = shapeKind(shape);
+      if (!isPlain(shape, kind)) continue;
+      let path = combined.get(shape.label);
+      if (!path) combined.set(shape.label, (path = new Path2D()));
+      path.addPath(this.cached(shape).path);
+    }
+    this.combined = combined;
+    return combined;
+  }
+
+  /**
+   * Class names on the top-left corner of each visible shape, in screen space.
+   * @param {CanvasRenderingContext2D} ctx
+   * @param {Map<string, Shape[]>} byLabel
+   */
+  paintCaptions(ctx, byLabel) {
+    const { dpr, view } = this.engine;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.font = '600 11px system-ui, -apple-system, "Segoe UI", sans-serif';
+    ctx.textBaseline = 'middle';
+    for (const [label, shapes] of byLabel) {
+      const color = this.engine.colorOf(label);
+      const textWidth = ctx.measureText(label).width;
+      for (const shape of shapes) {
+        const bounds = this.cached(shape).bounds;
+        if (!bounds) continue;
+        const p = view.toScreen(bounds[0], bounds[1]);
+        const y = p.y >= 16 ? p.y - 16 : p.y;
+        ctx.fillStyle = color;
+        ctx.fillRect(p.x, y, textWidth + 8, 16);
+        ctx.fillStyle = readableOn(color);
+        ctx.fillText(label, p.x + 4, y + 8);
+      }
+    }
+  }
+}
+
+/**
+ * A shape the combined class path can carry: filled kinds (polylines are never filled, so
+ * their class path must be stroked only: they are drawn on their own), no dashes, no bitmap.
+ * @param {Shape} shape @param {import('./shapes/index.js').ShapeKind} kind
+ */
+function isPlain(shape, kind) {
+  return kind.filled && !shape.occluded && !kind.paint && !kind.vertices;
+}
+
+/**
+ * Points as squares of a fixed screen size.
+ * @param {CanvasRenderingContext2D} ctx @param {number[]} points @param {string} color @param {number} unit
+ */
+function paintDots(ctx, points, color, unit) {
+  const r = 3.5 * unit;
+  ctx.fillStyle = color;
+  for (let i = 0; i + 1 < points.length; i += 2) {
+    ctx.fillRect(points[i] - r, points[i + 1] - r, 2 * r, 2 * r);
+  }
+}
+
+/** Black or white text, whichever reads better on the colour. @param {string} hex */
+function readableOn(hex) {
+  const value = Number.parseInt(hex.slice(1), 16);
+  const luminance =
+    0.299 * ((value >> 16) & 255) + 0.587 * ((value >> 8) & 255) + 0.114 * (value & 255);
+  return luminance > 150 ? '#111111' : '#ffffff';
+}
