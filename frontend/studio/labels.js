@@ -9,8 +9,9 @@
 /**
  * @typedef {{name: string, type: 'select'|'checkbox'|'text'|'number', values: string[],
  *   default: any}} AttributeSpec
- * @typedef {{name: string, color: string, kind: string, attributes: AttributeSpec[],
- *   keypoints: string[], skeleton: number[][]}} LabelClass
+ * The class `id` is stable; `name` is display only (a rename keeps the id and every shape).
+ * @typedef {{id?: string, name: string, color: string, kind: string, attributes: AttributeSpec[],
+ *   keypoints: string[], skeleton: number[][], group?: string, group_choice?: string}} LabelClass
  * @typedef {import('./state.js').Shape} Shape
  */
 
@@ -37,6 +38,15 @@ export function attributeValueOk(spec, value) {
   if (spec.type === 'checkbox') return typeof value === 'boolean';
   if (spec.type === 'number') return typeof value === 'number' && Number.isFinite(value);
   return typeof value === 'string' && value.length <= 1000;
+}
+
+/**
+ * The stable class id a shape carries beside its display name (older schemas have none).
+ * @param {LabelClass|undefined} label
+ * @returns {{label_id?: string}}
+ */
+export function labelRef(label) {
+  return label && label.id ? { label_id: label.id } : {};
 }
 
 /**
@@ -111,6 +121,7 @@ export class LabelPanel {
     return {
       id: uuid(),
       label: label.name,
+      ...labelRef(label),
       kind: label.kind,
       points: [],
       attributes: attributesFor(label),
@@ -191,6 +202,7 @@ export class LabelPanel {
     if (selected && selected.kind === label.kind && selected.label !== label.name) {
       this.state.update(selected.id, {
         label: label.name,
+        ...labelRef(label),
         attributes: attributesFor(label, selected.attributes),
       });
     }
@@ -210,6 +222,7 @@ export class LabelPanel {
       this.state.add({
         id: uuid(),
         label: name,
+        ...labelRef(this.byName.get(name)),
         kind: 'tag',
         points: [],
         attributes: attributesFor(this.byName.get(name)),

@@ -1,7 +1,7 @@
 // @ts-check
 /** The sidebar's shape list and the attribute editor of the selected shape. */
 
-import { attributesFor } from './labels.js';
+import { attributesFor, labelRef } from './labels.js';
 import { shapeKind } from './shapes/index.js';
 
 /**
@@ -229,6 +229,7 @@ export class AttributeEditor {
       if (!current) return;
       this.state.update(shape.id, {
         label: classSelect.value,
+        ...labelRef(next),
         attributes: attributesFor(next, current.attributes),
       });
     });

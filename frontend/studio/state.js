@@ -7,7 +7,8 @@
 
 /**
  * @typedef {{id: string, label: string, kind: string, points: number[],
- *   attributes: Record<string, any>, occluded: boolean, rotation?: number, rle?: any}} Shape
+ *   attributes: Record<string, any>, occluded: boolean, rotation?: number, rle?: any,
+ *   label_id?: string}} Shape
  * A change of one shape: before null = added, after null = removed. `index` is the position
  * the shape had (removals) or takes (additions), so undoing a delete puts it back in place.
  * @typedef {{id: string, before: Shape|null, after: Shape|null, index?: number}} Change
@@ -34,6 +35,7 @@ export function normaliseShape(shape) {
   };
   if (shape.rotation) out.rotation = shape.rotation;
   if (shape.rle !== undefined) out.rle = shape.rle;
+  if (shape.label_id) out.label_id = shape.label_id; // last, as the server stores it
   return out;
 }
 

@@ -275,6 +275,7 @@ def test_queue_submit_skip_and_tags_until_all_done(
         "points": [],
         "attributes": {},
         "occluded": False,
+        "label_id": project.label("night")["id"],
     }
     expect(page.locator('[data-testid="shape-row"][data-label="night"]')).to_have_count(1)
     page.get_by_test_id("submit-button").click()
