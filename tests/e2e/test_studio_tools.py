@@ -632,5 +632,14 @@ def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
     assert studio_state(page)["activeLabel"] == "building"
     page.keyboard.press("7")  # road is a mask class: the brush
     assert studio_state(page)["tool"] == "brush"
+
+    numbers = page.locator('[data-testid="shape-row"] .row-detail')
+    assert [numbers.nth(i).get_attribute("data-n") for i in range(3)] == ["1", "2", "3"]
+    select_shape(page, shapes[0]["id"])
+    page.keyboard.press("Delete")  # the rows after it are renumbered
+    expect(page.get_by_test_id("shape-row")).to_have_count(2)
+    assert [numbers.nth(i).get_attribute("data-n") for i in range(2)] == ["1", "2"]
     wait_saved(page)
-    assert len(saved_shapes(api, annotator, item)) == 3
+    assert [s["id"] for s in saved_shapes(api, annotator, item)] == [
+        shapes[1]["id"], shapes[2]["id"]
+    ]
