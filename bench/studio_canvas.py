@@ -68,6 +68,7 @@ def django_ready() -> None:
     django.setup()
     call_command("migrate", "--noinput", verbosity=0)
 
+
 IMAGE = (4000, 3000)
 VERTICES = 16
 PASSWORD = "bench-canvas-password"
@@ -125,7 +126,8 @@ def setup(counts: list[int]) -> tuple[str, dict[int, int]]:
     for index, count in enumerate([0, *counts]):
         data = common.png_bytes(index, f"canvas:{tag}", IMAGE)
         (item,) = services.items_create(
-            project=project, images=services.validate_uploads([(f"big_{count}.png", io.BytesIO(data))])
+            project=project,
+            images=services.validate_uploads([(f"big_{count}.png", io.BytesIO(data))]),
         )
         if count:
             annotation_save(user=user, item=item, shapes=polygons(count, index), expected_version=0)
@@ -142,9 +144,13 @@ async ([frames, mode]) => {
     function step(t) {
       times.push(t);
       const p = window.loupe.paints();
-      if (p.shapes !== lastPaint) { paints.push(p.lastPaint.end - p.lastPaint.start); lastPaint = p.shapes; }
+      if (p.shapes !== lastPaint) {
+        paints.push(p.lastPaint.end - p.lastPaint.start);
+        lastPaint = p.shapes;
+      }
       const out = i % 40 < 20;
-      if (mode === 'zoom') window.loupe.view.zoom(out ? 1.04 : 1 / 1.04, root.width / 2 + 60, root.height / 2 - 40);
+      const [cx, cy] = [root.width / 2 + 60, root.height / 2 - 40];
+      if (mode === 'zoom') window.loupe.view.zoom(out ? 1.04 : 1 / 1.04, cx, cy);
       else window.loupe.view.pan(out ? 9 : -9, i % 20 < 10 ? 4 : -4);
       i += 1;
       if (i > frames) resolve({ times, paints }); else requestAnimationFrame(step);
@@ -157,7 +163,8 @@ async ([frames, mode]) => {
 STAMP_JS = """
 (type) => new Promise((resolve) => {
   const root = document.querySelector('[data-testid="studio-canvas"]');
-  root.addEventListener(type, (event) => { window.__stamp = event.timeStamp; }, { once: true, capture: true });
+  const stamp = (event) => { window.__stamp = event.timeStamp; };
+  root.addEventListener(type, stamp, { once: true, capture: true });
   resolve(null);
 })
 """
@@ -185,9 +192,11 @@ def measure(
     bodies: list[int] = []
     page.on(
         "request",
-        lambda request: bodies.append(len(request.post_data_buffer or b""))
-        if request.method in ("PUT", "PATCH") and "/annotation/" in request.url
-        else None,
+        lambda request: (
+            bodies.append(len(request.post_data_buffer or b""))
+            if request.method in ("PUT", "PATCH") and "/annotation/" in request.url
+            else None
+        ),
     )
     page.goto(f"{base}/items/{item_id}/label/")
     page.wait_for_function(
@@ -214,7 +223,9 @@ def measure(
     if not count:
         return result
     page.keyboard.press("v")
-    shape = page.evaluate("() => window.loupe.state().shapes[Math.floor(window.loupe.state().shapes.length / 2)]")
+    shape = page.evaluate(
+        "() => window.loupe.state().shapes[Math.floor(window.loupe.state().shapes.length / 2)]"
+    )
     xs, ys = shape["points"][0::2], shape["points"][1::2]
     centre = page.evaluate(
         "([x, y]) => window.loupe.imageToScreen(x, y)", [sum(xs) / len(xs), sum(ys) / len(ys)]
@@ -247,7 +258,9 @@ def main() -> None:
     print(common.machine_line(), flush=True)
     started = time.monotonic()
     username, items = setup(counts)
-    print(f"setup: {len(items)} items of {IMAGE[0]}x{IMAGE[1]} in {time.monotonic() - started:.1f} s")
+    print(
+        f"setup: {len(items)} items of {IMAGE[0]}x{IMAGE[1]} in {time.monotonic() - started:.1f} s"
+    )
 
     from playwright.sync_api import sync_playwright
 
@@ -256,7 +269,12 @@ def main() -> None:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+            ],
         )
         try:
             context = browser.new_context(viewport={"width": 1600, "height": 1000})

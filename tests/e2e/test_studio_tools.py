@@ -394,10 +394,16 @@ def test_keyboard_only_labeling_of_a_box_and_a_tag(
     page: Page, live_server, login, tools_project, api, annotator
 ):
     (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    car = {"id": "8d5d3c2e-8a4e-4d2b-9a57-2f6f3b0e1a11", "label": "car", "kind": "box",
-           "points": [10, 20, 110, 90]}
+    car = {
+        "id": "8d5d3c2e-8a4e-4d2b-9a57-2f6f3b0e1a11",
+        "label": "car",
+        "kind": "box",
+        "points": [10, 20, 110, 90],
+    }
     put = api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/", {"shapes": [car]}, format="json",
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"shapes": [car]},
+        format="json",
         HTTP_IF_MATCH='"0"',
     )
     assert put.status_code == 201
@@ -428,10 +434,16 @@ def test_text_attribute_typed_then_ctrl_enter_is_saved_and_submitted(
     page: Page, live_server, login, tools_project, api, annotator
 ):
     (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    building = {"id": "1b7c7f5e-4a52-4c11-8f0e-6a0c2f9b9d01", "label": "building",
-                "kind": "polygon", "points": [10, 10, 100, 10, 60, 80]}
+    building = {
+        "id": "1b7c7f5e-4a52-4c11-8f0e-6a0c2f9b9d01",
+        "label": "building",
+        "kind": "polygon",
+        "points": [10, 10, 100, 10, 60, 80],
+    }
     put = api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/", {"shapes": [building]}, format="json",
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"shapes": [building]},
+        format="json",
         HTTP_IF_MATCH='"0"',
     )
     assert put.status_code == 201
@@ -453,12 +465,18 @@ def test_pointer_moves_that_change_only_the_overlay_do_not_repaint_the_shapes(
 ):
     (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
     shapes = [
-        {"id": f"00000000-0000-4000-8000-00000000000{n}", "label": "car", "kind": "box",
-         "points": [10 + 40 * n, 10, 40 + 40 * n, 60]}
+        {
+            "id": f"00000000-0000-4000-8000-00000000000{n}",
+            "label": "car",
+            "kind": "box",
+            "points": [10 + 40 * n, 10, 40 + 40 * n, 60],
+        }
         for n in range(5)
     ]
     api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/", {"shapes": shapes}, format="json",
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"shapes": shapes},
+        format="json",
         HTTP_IF_MATCH='"0"',
     )
     open_item(page, live_server, login, item)
@@ -509,9 +527,17 @@ def test_help_lists_every_tool_key_and_buttons_show_their_keys(
 ):
     (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
     open_item(page, live_server, login, item)
-    for testid, key in [("tool-select", "V"), ("tool-box", "R"), ("tool-polygon", "P"),
-                        ("tool-polyline", "L"), ("tool-keypoints", "K"), ("tool-cuboid", "C"),
-                        ("tool-brush", "B"), ("tool-eraser", "E"), ("tool-pan", "H")]:
+    for testid, key in [
+        ("tool-select", "V"),
+        ("tool-box", "R"),
+        ("tool-polygon", "P"),
+        ("tool-polyline", "L"),
+        ("tool-keypoints", "K"),
+        ("tool-cuboid", "C"),
+        ("tool-brush", "B"),
+        ("tool-eraser", "E"),
+        ("tool-pan", "H"),
+    ]:
         expect(page.get_by_test_id(testid).locator(".tool-key")).to_have_text(key)
     page.keyboard.press("?")
     help_overlay = page.get_by_test_id("help-overlay")
@@ -558,17 +584,25 @@ def test_unacknowledged_edits_are_kept_as_a_change_set_by_shape_id(
 ):
     (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
     kept, moved, deleted = (
-        {"id": f"00000000-0000-4000-8000-00000000001{n}", "label": "car", "kind": "box",
-         "points": [10 + 60 * n, 10, 50 + 60 * n, 50]}
+        {
+            "id": f"00000000-0000-4000-8000-00000000001{n}",
+            "label": "car",
+            "kind": "box",
+            "points": [10 + 60 * n, 10, 50 + 60 * n, 50],
+        }
         for n in range(3)
     )
     api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/", {"shapes": [kept, moved, deleted]},
-        format="json", HTTP_IF_MATCH='"0"',
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"shapes": [kept, moved, deleted]},
+        format="json",
+        HTTP_IF_MATCH='"0"',
     )
     open_item(page, live_server, login, item)
     assert page.evaluate("() => window.loupe.pendingChanges()") == {
-        "add": [], "update": [], "delete": []
+        "add": [],
+        "update": [],
+        "delete": [],
     }
     page.context.set_offline(True)
     select_shape(page, moved["id"])
@@ -588,7 +622,9 @@ def test_unacknowledged_edits_are_kept_as_a_change_set_by_shape_id(
     page.context.set_offline(False)
     wait_saved(page)
     assert page.evaluate("() => window.loupe.pendingChanges()") == {
-        "add": [], "update": [], "delete": []
+        "add": [],
+        "update": [],
+        "delete": [],
     }
     shapes = saved_shapes(api, annotator, item)
     assert [shape["id"] for shape in shapes] == [kept["id"], moved["id"], added["id"]]
@@ -598,10 +634,16 @@ def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
     page: Page, live_server, login, tools_project, api, annotator
 ):
     (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    car = {"id": "5a0b5f5c-0d7e-4d8e-9d2b-0c9f1b1e2a33", "label": "car", "kind": "box",
-           "points": [20, 20, 80, 60]}
+    car = {
+        "id": "5a0b5f5c-0d7e-4d8e-9d2b-0c9f1b1e2a33",
+        "label": "car",
+        "kind": "box",
+        "points": [20, 20, 80, 60],
+    }
     api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/", {"shapes": [car]}, format="json",
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"shapes": [car]},
+        format="json",
         HTTP_IF_MATCH='"0"',
     )
     open_item(page, live_server, login, item)
@@ -611,7 +653,9 @@ def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
     page.keyboard.press("Control+v")
     shapes = studio_state(page)["shapes"]
     assert [shape["points"] for shape in shapes] == [
-        [20, 20, 80, 60], [30, 30, 90, 70], [40, 40, 100, 80]
+        [20, 20, 80, 60],
+        [30, 30, 90, 70],
+        [40, 40, 100, 80],
     ]
     assert len({shape["id"] for shape in shapes}) == 3
     assert studio_state(page)["selectedId"] == shapes[2]["id"]
@@ -641,5 +685,6 @@ def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
     assert [numbers.nth(i).get_attribute("data-n") for i in range(2)] == ["1", "2"]
     wait_saved(page)
     assert [s["id"] for s in saved_shapes(api, annotator, item)] == [
-        shapes[1]["id"], shapes[2]["id"]
+        shapes[1]["id"],
+        shapes[2]["id"],
     ]
