@@ -185,7 +185,9 @@ def wait_paint_after(page: Any, stamp: float, layer: str = "shapes") -> float:
     return page.evaluate(f"() => {{ const p = window.loupe.paints(); return {end}; }}") - stamp
 
 
-def measure(page: Any, base: str, item_id: int, count: int, frames: int) -> dict[str, Any]:
+def measure(
+    page: Any, base: str, item_id: int, count: int, frames: int, shots: str | None
+) -> dict[str, Any]:
     bodies: list[int] = []
     page.on(
         "request",
@@ -214,7 +216,9 @@ def measure(page: Any, base: str, item_id: int, count: int, frames: int) -> dict
             common.percentile(run["paints"], 95) or 0.0,
         )
     page.evaluate("() => window.loupe.view.fit()")
-    page.wait_for_timeout(200)
+    page.wait_for_timeout(400)
+    if shots:
+        page.screenshot(path=f"{shots}/studio-canvas-{count}.png")
     if not count:
         return result
     page.keyboard.press("v")
@@ -246,6 +250,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--counts", default="1000,2000,5000")
     parser.add_argument("--frames", type=int, default=120)
+    parser.add_argument("--screenshots", metavar="DIR", help="save a screenshot of each document")
     args = parser.parse_args()
     counts = [int(value) for value in args.counts.split(",")]
 
@@ -280,7 +285,9 @@ def main() -> None:
             page.get_by_test_id("login-submit").click()
             page.wait_for_url(f"{server.base}/")
             for count in [0, *counts]:
-                results.append(measure(page, server.base, items[count], count, args.frames))
+                results.append(
+                    measure(page, server.base, items[count], count, args.frames, args.screenshots)
+                )
                 print(f"   measured {count} polygons", flush=True)
         finally:
             browser.close()

@@ -113,6 +113,7 @@ export class ShapeList {
     this.rows = new Map(this.state.list().map((shape) => [shape.id, this.row(shape)]));
     this.list.replaceChildren(...this.rows.values());
     this.selectedRow = undefined;
+    this.renumber(0);
     this.syncCount();
     this.syncSelection();
   }
@@ -123,9 +124,11 @@ export class ShapeList {
    * @param {import('./state.js').ChangeSet} changeSet
    */
   patch(changeSet) {
+    let from = Infinity; // the first position whose number changed
     for (const change of changeSet) {
       const row = this.rows.get(change.id);
       if (!change.after) {
+        if (row) from = Math.min(from, Array.prototype.indexOf.call(this.list.children, row));
         row?.remove();
         this.rows.delete(change.id);
       } else if (row) {
@@ -133,11 +136,28 @@ export class ShapeList {
       } else {
         const added = this.row(change.after);
         this.rows.set(change.id, added);
-        this.list.insertBefore(added, this.list.children[change.index ?? this.rows.size] || null);
+        const at = Math.min(change.index ?? this.rows.size, this.list.children.length);
+        this.list.insertBefore(added, this.list.children[at] || null);
+        from = Math.min(from, at);
       }
     }
+    if (from < Infinity) this.renumber(from);
     this.syncCount();
     this.syncSelection();
+  }
+
+  /**
+   * Writes each row's position from `from` on. The rows skip rendering off screen
+   * (content-visibility), which scopes CSS counters, so the numbers are written, not counted;
+   * an edit renumbers only the rows after it (usually none: shapes are added at the end).
+   * @param {number} from
+   */
+  renumber(from) {
+    const rows = this.list.children;
+    for (let i = Math.max(0, from); i < rows.length; i += 1) {
+      const detail = /** @type {HTMLElement|null} */ (rows[i].querySelector('.row-detail'));
+      if (detail) detail.dataset.n = String(i + 1);
+    }
   }
 
   /** Tags are answers about the image, not shapes on it: they are not counted. */

@@ -451,7 +451,9 @@ def test_text_attribute_typed_then_ctrl_enter_is_saved_and_submitted(
     select_shape(page, building["id"])
     note = page.locator('[data-testid="attribute-input"][data-attribute="note"]')
     note.click()
-    page.keyboard.type("red brick, two floors")
+    page.keyboard.type("red brick, two floors")  # r, b, e, o, f... are shortcuts elsewhere
+    assert studio_state(page)["tool"] == "box"
+    assert studio_state(page)["shapes"][0]["occluded"] is False
     page.keyboard.press("Control+Enter")
     expect(page.get_by_test_id("doc-status")).to_have_text("submitted")
     (saved,) = saved_shapes(api, annotator, item)
@@ -545,10 +547,6 @@ def test_help_lists_every_tool_key_and_buttons_show_their_keys(
     expect(help_overlay).to_contain_text("Keypoints: skip the prompted point")
     page.screenshot(path="/tmp/shots/studio-help.png")
     page.keyboard.press("Escape")
-    # Shortcuts are off while typing in a field.
-    page.get_by_test_id("tool-polygon").click()
-    page.evaluate("() => document.querySelector('[data-testid=\"tool-prompt\"]').focus()")
-    assert studio_state(page)["tool"] == "polygon"
 
 
 def test_queue_shows_item_n_of_n_and_previous_reopens_the_last_item_for_a_fix(
@@ -676,5 +674,15 @@ def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
     assert studio_state(page)["activeLabel"] == "building"
     page.keyboard.press("7")  # road is a mask class: the brush
     assert studio_state(page)["tool"] == "brush"
+
+    numbers = page.locator('[data-testid="shape-row"] .row-detail')
+    assert [numbers.nth(i).get_attribute("data-n") for i in range(3)] == ["1", "2", "3"]
+    select_shape(page, shapes[0]["id"])
+    page.keyboard.press("Delete")  # the rows after it are renumbered
+    expect(page.get_by_test_id("shape-row")).to_have_count(2)
+    assert [numbers.nth(i).get_attribute("data-n") for i in range(2)] == ["1", "2"]
     wait_saved(page)
-    assert len(saved_shapes(api, annotator, item)) == 3
+    assert [s["id"] for s in saved_shapes(api, annotator, item)] == [
+        shapes[1]["id"],
+        shapes[2]["id"],
+    ]
