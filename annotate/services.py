@@ -1,13 +1,17 @@
 """Every write of the annotate app: queue claims, document saves, submit, skip, review."""
 
+import random
 import time
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotate.events import annotation_reviewed, annotation_submitted, publish
 from annotate.models import (
     ActivityEvent,
     ActivityVerb,
@@ -22,7 +26,8 @@ from annotate.selectors import annotation_document_of
 from annotate.shapes import validate_shapes
 from common.errors import Conflict, PermissionDenied, StaleVersion
 from formats.canonical import content_hash
-from projects.models import Item, ItemRole, Project, Role
+from projects.item_roles import item_roles
+from projects.models import Item, Membership, Project, Role
 from projects.selectors import project_role, role_at_least
 
 CLAIM_ATTEMPTS = 8
@@ -32,6 +37,64 @@ def activity_log(*, user: User, item: Item, verb: str, data: dict[str, Any] | No
     ActivityEvent.objects.create(
         project_id=item.project_id, item=item, user=user, verb=verb, data=data or {}
     )
+    if verb in (ActivityVerb.OPENED, ActivityVerb.SAVED):
+        lease_touch(user=user, item=item)
+
+
+def lease_touch(*, user: User, item: Item) -> None:
+    """Working on a claimed item keeps its lease alive."""
+    Assignment.objects.filter(user=user, item=item, state=AssignmentState.ACTIVE).update(
+        touched_at=timezone.now()
+    )
+
+
+def lease_cutoff() -> Any:
+    return timezone.now() - timedelta(minutes=settings.LOUPE_LEASE_MINUTES)
+
+
+def assignment_release(*, assignment_id: int, item_id: int) -> bool:
+    """End an active lease and give its place back to the queue, exactly once.
+
+    The state change is a conditional UPDATE: of two concurrent releases (an expiry seen by two
+    claims, a removal racing an expiry) one changes the row and only that one decrements.
+    """
+    with transaction.atomic():
+        released = Assignment.objects.filter(pk=assignment_id, state=AssignmentState.ACTIVE).update(
+            state=AssignmentState.RELEASED, finished_at=timezone.now()
+        )
+        if released:
+            Item.objects.filter(pk=item_id, assigned_count__gt=0).update(
+                assigned_count=F("assigned_count") - 1
+            )
+    return bool(released)
+
+
+def leases_expire(*, project: Project, limit: int = 100) -> int:
+    """Release the project's leases idle for longer than LOUPE_LEASE_MINUTES."""
+    idle = Assignment.objects.filter(
+        item__project=project, state=AssignmentState.ACTIVE, touched_at__lt=lease_cutoff()
+    ).values_list("pk", "item_id")[:limit]
+    return sum(assignment_release(assignment_id=pk, item_id=item_id) for pk, item_id in idle)
+
+
+def member_claims_release(*, project_id: int, user_id: int) -> int:
+    """Release every active lease of a member (removed from the project, or paused)."""
+    active = Assignment.objects.filter(
+        item__project_id=project_id, user_id=user_id, state=AssignmentState.ACTIVE
+    ).values_list("pk", "item_id")
+    return sum(assignment_release(assignment_id=pk, item_id=item_id) for pk, item_id in active)
+
+
+def _refuse_if_paused(*, user: User, project: Project) -> None:
+    reason = (
+        Membership.objects.filter(project=project, user=user, paused_at__isnull=False)
+        .values_list("paused_reason", flat=True)
+        .first()
+    )
+    if reason is not None:
+        raise PermissionDenied(
+            f"You are paused in this project ({reason}). Ask a manager to review your work."
+        )
 
 
 def item_assign_next(*, user: User, project: Project) -> Item | None:
@@ -39,8 +102,12 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
 
     The claim is one conditional UPDATE on the item row (assigned_count < overlap), taken on a
     row locked with SKIP LOCKED where the database has it, so concurrent annotators never get
-    the same item beyond the project's overlap, and never wait on each other's rows.
+    the same item beyond the project's overlap, and never wait on each other's rows. Leases idle
+    past LOUPE_LEASE_MINUTES are released first; at the project's gold rate a hidden gold item
+    the caller has never had is claimed instead of a task item.
     """
+    _refuse_if_paused(user=user, project=project)
+    leases_expire(project=project)
     active = (
         Assignment.objects.filter(user=user, item__project=project, state=AssignmentState.ACTIVE)
         .select_related("item__asset")
@@ -49,9 +116,12 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
     )
     if active is not None:
         return active.item
+    with_gold = project.gold_rate > 0 and random.random() < project.gold_rate
     for attempt in range(CLAIM_ATTEMPTS):
         try:
-            item = _claim_one(user=user, project=project)
+            item = (with_gold and _claim_gold(user=user, project=project)) or _claim_one(
+                user=user, project=project
+            )
         except IntegrityError:
             continue  # the same user claimed it from another tab; look again
         if item is not False:
@@ -63,10 +133,11 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
 @transaction.atomic
 def _claim_one(*, user: User, project: Project) -> Item | None | bool:
     """Claim one item: the Item, None when nothing is left, False to look again."""
-    # Ordered like the (project, role, assigned_count, id) index, so Postgres stops at the first
+    # Ordered like the (project, assigned_count, id) index, so Postgres stops at the first
     # free row instead of sorting every unclaimed item of a large queue.
     candidates = (
-        Item.objects.filter(project=project, role=ItemRole.TASK, assigned_count__lt=project.overlap)
+        Item.objects.filter(project=project, assigned_count__lt=project.overlap)
+        .exclude(pk__in=item_roles().gold_item_ids(project_id=project.pk))
         .exclude(assignments__user=user)
         .order_by("assigned_count", "id")
     )
@@ -85,6 +156,27 @@ def _claim_one(*, user: User, project: Project) -> Item | None | bool:
     if not claimed:
         return False
     Assignment.objects.create(item=item, user=user)
+    activity_log(user=user, item=item, verb=ActivityVerb.ASSIGNED)
+    return item
+
+
+@transaction.atomic
+def _claim_gold(*, user: User, project: Project) -> Item | None:
+    """Claim a hidden gold item the caller never had (the (item, user) constraint makes that
+    hold under races too); None when none is left. Gold has no overlap limit: every annotator
+    labels it, so its count only records claims."""
+    item = (
+        item_roles()
+        .hidden_gold(project_id=project.pk)
+        .exclude(assignments__user=user)
+        .select_related("asset")
+        .order_by("assigned_count", "id")
+        .first()
+    )
+    if item is None:
+        return None
+    Assignment.objects.create(item=item, user=user)
+    Item.objects.filter(pk=item.pk).update(assigned_count=F("assigned_count") + 1)
     activity_log(user=user, item=item, verb=ActivityVerb.ASSIGNED)
     return item
 
@@ -236,6 +328,7 @@ def annotation_submit(*, user: User, item: Item) -> AnnotationDocument:
         verb=ActivityVerb.SUBMITTED,
         data={"version": document.version, "shapes": len(document.shapes)},
     )
+    publish(annotation_submitted, document_id=document.pk, item_id=item.pk, user_id=user.pk)
     return document
 
 
@@ -268,5 +361,13 @@ def annotation_review(
         item=document.item,
         verb=ActivityVerb.REVIEWED,
         data={"document": document.pk, "decision": decision, "comment": comment},
+    )
+    publish(
+        annotation_reviewed,
+        document_id=document.pk,
+        item_id=document.item_id,
+        user_id=document.annotator_id,
+        reviewer_id=reviewer.pk,
+        decision=decision,
     )
     return document

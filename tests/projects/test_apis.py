@@ -277,10 +277,13 @@ def test_reviewers_list_the_members(project, manager, annotator, reviewer, api):
 
     assert response.status_code == 200
     assert response.json() == [
-        {"user_id": annotator.pk, "username": "bob_annotator", "role": "annotator"},
-        {"user_id": manager.pk, "username": "alice_manager", "role": "manager"},
-        {"user_id": reviewer.pk, "username": "rita_reviewer", "role": "reviewer"},
+        {"user_id": annotator.pk, "username": "bob_annotator", "role": "annotator", **ACTIVE},
+        {"user_id": manager.pk, "username": "alice_manager", "role": "manager", **ACTIVE},
+        {"user_id": reviewer.pk, "username": "rita_reviewer", "role": "reviewer", **ACTIVE},
     ]
+
+
+ACTIVE = {"paused_at": None, "paused_reason": ""}
 
 
 def test_a_manager_adds_a_member(project, manager, api):
@@ -291,7 +294,12 @@ def test_a_manager_adds_a_member(project, manager, api):
     )
 
     assert response.status_code == 201
-    assert response.json() == {"user_id": carl.pk, "username": "carl", "role": "reviewer"}
+    assert response.json() == {
+        "user_id": carl.pk,
+        "username": "carl",
+        "role": "reviewer",
+        **ACTIVE,
+    }
     assert Membership.objects.get(project=project, user=carl).role == "reviewer"
 
 
@@ -409,9 +417,11 @@ def test_uploading_many_images_creates_an_item_for_each(project, manager, api):
         ("img1.bin", "image/jpeg"),
         ("img2.bin", "image/webp"),
     ]
-    assert sorted(project.items.values_list("asset__sha256", "role", "split")) == sorted(
-        (sha(data), "gold", "val") for data in datas
-    )
+    assert [item["role"] for item in response.json()] == ["gold", "gold", "gold"]
+    # Gold is a gold answer attached to the item, its shapes still to be given by a manager.
+    assert sorted(
+        project.items.values_list("asset__sha256", "split", "gold__purpose", "gold__shapes")
+    ) == sorted((sha(data), "val", "hidden", None) for data in datas)
 
 
 def test_a_zip_archive_adds_its_images_and_ignores_other_entries(project, manager, api):
@@ -598,7 +608,8 @@ def test_an_item_shows_its_asset(project, annotator, api):
 
     assert response.status_code == 200
     data = response.json()
-    assert (data["id"], data["project"], data["role"]) == (item.pk, project.pk, "task")
+    assert (data["id"], data["project"]) == (item.pk, project.pk)
+    assert "role" not in data  # whether an item is gold is never an annotator's to know
     assert data["asset"] == {
         "sha256": item.asset.sha256,
         "size": item.asset.size,
