@@ -49,6 +49,7 @@ def project_state(project: Project) -> dict[str, Any]:
     project.refresh_from_db()
     return {
         "fields": (project.name, project.description, project.guidelines, project.overlap),
+        "qc": (project.qc_threshold, project.qc_min_gold_items, project.gold_rate),
         "labels": project.labels,
         "members": sorted(project.memberships.values_list("user__username", "role")),
         "items": sorted(project.items.values_list("pk", flat=True)),
@@ -236,6 +237,24 @@ def test_a_manager_patches_the_project(project, manager, api):
     assert response.json()["my_role"] == "manager"
 
 
+def test_a_new_project_has_the_default_qc_settings_and_a_manager_changes_them(
+    project, manager, api
+):
+    url = f"{PROJECTS}{project.pk}/"
+    defaults = api(manager).get(url).json()
+
+    response = api(manager).patch(
+        url, {"qc_threshold": 0.9, "qc_min_gold_items": 10, "gold_rate": 0.3}, format="json"
+    )
+
+    qc = ("qc_threshold", "qc_min_gold_items", "gold_rate")
+    assert [defaults[name] for name in qc] == [0.8, 20, 0.1]
+    assert response.status_code == 200
+    assert [response.json()[name] for name in qc] == [0.9, 10, 0.3]
+    project.refresh_from_db()
+    assert (project.qc_threshold, project.qc_min_gold_items, project.gold_rate) == (0.9, 10, 0.3)
+
+
 @pytest.mark.parametrize("role_fixture", ["reviewer", "annotator"])
 def test_only_managers_patch_a_project(project, api, request, role_fixture):
     before = project_state(project)
@@ -257,6 +276,15 @@ def test_only_managers_patch_a_project(project, api, request, role_fixture):
         ),
         ({"overlap": 0}, {"overlap": ["Ensure this value is greater than or equal to 1."]}),
         ({"name": ""}, {"name": ["This field may not be blank."]}),
+        (
+            {"qc_threshold": 1.5},
+            {"qc_threshold": ["Ensure this value is less than or equal to 1."]},
+        ),
+        ({"gold_rate": -0.1}, {"gold_rate": ["Ensure this value is greater than or equal to 0."]}),
+        (
+            {"qc_min_gold_items": 0},
+            {"qc_min_gold_items": ["Ensure this value is greater than or equal to 1."]},
+        ),
     ],
 )
 def test_an_invalid_patch_changes_nothing(project, manager, api, payload, errors):
