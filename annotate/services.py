@@ -119,9 +119,8 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
     with_gold = project.gold_rate > 0 and random.random() < project.gold_rate
     for attempt in range(CLAIM_ATTEMPTS):
         try:
-            item = (with_gold and _claim_gold(user=user, project=project)) or _claim_one(
-                user=user, project=project
-            )
+            gold = _claim_gold(user=user, project=project) if with_gold else None
+            item = gold or _claim_one(user=user, project=project)
         except IntegrityError:
             continue  # the same user claimed it from another tab; look again
         if item is not False:

@@ -9,13 +9,14 @@ whatever it computes (a score, a release) can be recomputed later.
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[..., None]
+Handler = Callable[..., object]
 
 
 class Event:
@@ -36,7 +37,7 @@ def subscribe(event: Event, handler: Handler) -> None:
 def publish(event: Event, **payload: Any) -> None:
     """Run every handler once the current transaction commits (at once outside one)."""
     for handler in list(event.handlers):
-        transaction.on_commit(lambda handler=handler: _run(event, handler, payload))
+        transaction.on_commit(partial(_run, event, handler, payload))
 
 
 def _run(event: Event, handler: Handler, payload: dict[str, Any]) -> None:

@@ -1,5 +1,7 @@
 """Projects, members and items (v1): each view validates, calls a service, serializes."""
 
+from typing import Any
+
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -10,7 +12,7 @@ from rest_framework.views import APIView
 from common.pagination import paginated_response
 from projects import services
 from projects.access import item_for, project_for, require_project_creator
-from projects.item_roles import item_roles
+from projects.item_roles import ROLE_FIELD, item_roles
 from projects.models import Item, ItemRole, Role
 from projects.selectors import items_visible_to, project_members, projects_visible_to
 from storage.serving import asset_image_response, asset_thumbnail_response
@@ -167,10 +169,10 @@ class ItemOutputSerializer(serializers.Serializer):
 class ManagerItemOutputSerializer(ItemOutputSerializer):
     """Managers also see the item's role: task, gold (hidden QC) or training."""
 
-    role = serializers.CharField(source="work_role")
+    role = serializers.CharField(source=ROLE_FIELD)
 
 
-def item_data(items: list[Item], *, role: str) -> list[dict]:
+def item_data(items: list[Item], *, role: str) -> Any:
     """Items as their caller may see them (the role only for managers), in the given order."""
     if role != Role.MANAGER:
         return ItemOutputSerializer(items, many=True).data
@@ -200,7 +202,7 @@ class ProjectItemsApi(APIView):
         items = item_roles().with_role(items)
         role = request.query_params.get("role")
         if role:
-            items = items.filter(work_role=role)
+            items = items.filter(**{ROLE_FIELD: role})
         return paginated_response(request, items, ManagerItemOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: ManagerItemOutputSerializer(many=True)})
