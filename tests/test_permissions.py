@@ -9,6 +9,7 @@ codes, the same fields; only their gold answer stays a manager's (403, as on a t
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -371,6 +372,20 @@ def test_a_gold_item_answers_an_annotator_exactly_as_a_task_item_does(world: Wor
 
 
 VARYING = {"id", "name", "asset", "image_url", "thumbnail_url", "created_at"}
+
+
+def test_the_studio_page_of_a_gold_item_is_that_of_a_task_item(world: World) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.users["annotator"])
+
+    def page(item: Item) -> str:
+        html = client.get(f"/items/{item.pk}/label/").content.decode()
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+        return html.replace(f'"itemId": {item.pk}', '"itemId": ID')
+
+    assert page(world.gold) == page(world.training) == page(world.task)
 
 
 def test_an_annotator_never_sees_another_annotators_document_or_a_gold_answer(world: World) -> None:

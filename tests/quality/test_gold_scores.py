@@ -168,3 +168,17 @@ def test_quality_subscribes_to_the_submit_event():
     from quality.subscriptions import on_annotation_submitted
 
     assert on_annotation_submitted in annotation_submitted.handlers
+
+
+def test_the_scoring_task_run_twice_writes_one_row(project, manager, annotator):
+    from quality.tasks import score_submission
+
+    (item,) = items_add(project, role="gold")
+    gold_add(item, manager, GOLD)
+    document = document_saved(item, annotator, CANDIDATE)
+
+    first = score_submission.delay(document.pk).get()
+    second = score_submission.delay(document.pk).get()
+
+    assert first == second == GoldScore.objects.get().pk
+    assert fields(GoldScore.objects.get()) == EXPECTED
