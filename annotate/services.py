@@ -161,13 +161,14 @@ def _claim_one(*, user: User, project: Project) -> Item | None | bool:
 
 @transaction.atomic
 def _claim_gold(*, user: User, project: Project) -> Item | None:
-    """Claim a hidden gold item the caller never had (the (item, user) constraint makes that
-    hold under races too); None when none is left. Gold has no overlap limit: every annotator
-    labels it, so its count only records claims."""
+    """Claim a hidden gold item the caller never had nor labelled (the (item, user) constraint
+    makes that hold under races too); None when none is left. Gold has no overlap limit: every
+    annotator labels it, so its count only records claims."""
     item = (
         item_roles()
         .hidden_gold(project_id=project.pk)
         .exclude(assignments__user=user)
+        .exclude(documents__annotator=user)  # labelled already, e.g. opened from the item list
         .select_related("asset")
         .order_by("assigned_count", "id")
         .first()

@@ -149,6 +149,20 @@ def test_hidden_gold_is_mixed_in_once_per_annotator_at_the_project_rate(
 
 
 @pytest.mark.django_db
+def test_hidden_gold_already_labelled_outside_the_queue_is_not_served_again(
+    project, manager, annotator, api
+):
+    (gold,) = items_add(project, role="gold")
+    gold_add(gold, manager)
+    (task,) = items_add(project)
+    Project.objects.filter(pk=project.pk).update(gold_rate=1.0)
+    bob = api(annotator)
+    bob.post(f"/api/v1/items/{gold.pk}/annotation/submit/")
+
+    assert claim_until_empty(bob, project) == [task.pk]
+
+
+@pytest.mark.django_db
 def test_at_a_gold_rate_of_zero_hidden_gold_is_never_served(project, manager, annotator, api):
     (gold,) = items_add(project, role="gold")
     gold_add(gold, manager)
