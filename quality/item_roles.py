@@ -5,6 +5,7 @@ from django.db.models import Case, CharField, QuerySet, Value, When
 from projects.item_roles import ROLE_FIELD
 from projects.models import Item, ItemRole
 from quality.models import GoldAnswer, GoldPurpose
+from quality.services import gold_designate
 
 PURPOSE_OF_ROLE = {ItemRole.GOLD: GoldPurpose.HIDDEN, ItemRole.TRAINING: GoldPurpose.TRAINING}
 
@@ -20,8 +21,6 @@ class GoldAnswerRoles:
         return items.annotate(**{ROLE_FIELD: role})
 
     def designate(self, *, items: list[Item], role: str) -> None:
-        from quality.services import gold_designate
-
         if role == ItemRole.TASK:
             return
         for item in items:

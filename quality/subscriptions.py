@@ -4,6 +4,8 @@ import logging
 
 from annotate.events import annotation_submitted, subscribe
 from projects.item_roles import register
+from quality.item_roles import GoldAnswerRoles
+from quality.tasks import score_submission
 
 logger = logging.getLogger(__name__)
 
@@ -11,8 +13,6 @@ logger = logging.getLogger(__name__)
 def on_annotation_submitted(*, document_id: int, item_id: int, user_id: int) -> None:
     """Enqueue the gold comparison. A broker that is down must not fail the submit: the score
     is recomputed on demand (GET /api/v1/annotations/{id}/score/)."""
-    from quality.tasks import score_submission
-
     try:
         score_submission.delay(document_id)
     except Exception:
@@ -20,7 +20,5 @@ def on_annotation_submitted(*, document_id: int, item_id: int, user_id: int) -> 
 
 
 def connect() -> None:
-    from quality.item_roles import GoldAnswerRoles
-
     register(GoldAnswerRoles())
     subscribe(annotation_submitted, on_annotation_submitted)
