@@ -59,10 +59,12 @@ def project_quality_report(*, project: Project) -> dict[str, Any]:
     by_annotator: dict[int, list[GoldScore]] = defaultdict(list)
     classes: dict[str, Counter] = defaultdict(Counter)
     confusion: dict[str, Counter] = defaultdict(Counter)
+    class_documents: dict[str, set[int]] = defaultdict(set)
     for row in gold_scores_counted(project_id=project.pk):
         by_annotator[row.document.annotator_id].append(row)
         for match in row.matches:
-            _count_match(match, classes, confusion)
+            label = _count_match(match, classes, confusion)
+            class_documents[label].add(row.document_id)
     paused = dict(
         project.memberships.filter(paused_at__isnull=False).values_list("user_id", "paused_reason")
     )
@@ -83,20 +85,23 @@ def project_quality_report(*, project: Project) -> dict[str, Any]:
                 "label": label,
                 **_class_counts(classes[label]),
                 "confused_with": dict(confusion[label]),
+                "documents": sorted(class_documents[label]),
             }
             for label in sorted(classes)
         ],
     }
 
 
-def _count_match(match: dict[str, Any], classes: dict, confusion: dict) -> None:
+def _count_match(match: dict[str, Any], classes: dict, confusion: dict) -> str:
+    """Count one outcome under its gold class (an FP under the class it was drawn as)."""
     outcome = match["outcome"]
     if outcome == "fp":
         classes[match["candidate_label"]]["fp"] += 1
-        return
+        return str(match["candidate_label"])
     classes[match["gold_label"]][outcome] += 1
     if outcome == "class_error":
         confusion[match["gold_label"]][match["candidate_label"]] += 1
+    return str(match["gold_label"])
 
 
 def _class_counts(counts: Counter) -> dict[str, int]:

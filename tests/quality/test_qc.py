@@ -175,6 +175,11 @@ def test_the_quality_report_pools_hidden_gold_per_annotator_and_per_class(
             "fn": 3,
             "fp": 0,
             "confused_with": {"person": 1},
+            "documents": sorted(
+                AnnotationDocument.objects.filter(item__in=[first, second, third]).values_list(
+                    "pk", flat=True
+                )
+            ),
         }
     ]
 
