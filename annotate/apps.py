@@ -5,7 +5,7 @@ class AnnotateConfig(AppConfig):
     name = "annotate"
 
     def ready(self) -> None:
-        from annotate.services import member_claims_release
+        from annotate.leases import member_claims_release
         from projects.events import member_removed, subscribe
 
         subscribe(member_removed, member_claims_release)

@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from annotate.leases import member_claims_release
 from annotate.models import AnnotationDocument, DocumentKind
-from annotate.services import member_claims_release
 from annotate.shapes import validate_shapes
 from formats.canonical import content_hash
 from projects.models import Item, Membership

@@ -8,7 +8,7 @@ from annotate.events import annotation_reviewed, annotation_submitted, subscribe
 from annotate.services import annotation_submit
 from tests.factories import document_saved, document_submitted, items_add
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from annotate.leases import assignment_release
 from annotate.models import Assignment
-from annotate.services import assignment_release
 from projects.models import Item, Project
 from projects.services import member_remove, member_set
 from tests.factories import items_add, user_create

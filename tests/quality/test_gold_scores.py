@@ -10,7 +10,7 @@ from quality.models import GoldScore
 from quality.services import gold_score_document
 from tests.factories import box, document_saved, gold_add, items_add, tag
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 GOLD = [
     box("car", [0, 0, 20, 20], id="00000000-0000-4000-8000-000000000001"),

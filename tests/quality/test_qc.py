@@ -17,7 +17,7 @@ from tests.factories import (
     user_create,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 TWO_CARS = [box("car", [0, 0, 20, 20]), box("car", [30, 0, 50, 20])]
 
