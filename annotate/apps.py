@@ -10,3 +10,8 @@ class AnnotateConfig(AppConfig):
 
         label_usage_requested.connect(schema_changes.label_usage, dispatch_uid="annotate-usage")
         labels_changed.connect(schema_changes.labels_rewrite, dispatch_uid="annotate-rewrite")
+
+        from annotate.leases import member_claims_release
+        from projects.events import member_removed, subscribe
+
+        subscribe(member_removed, member_claims_release)

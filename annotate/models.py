@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from formats.canonical import content_hash
 from projects.models import Item, Project
@@ -77,10 +78,13 @@ class AssignmentState(models.TextChoices):
     ACTIVE = "active"
     DONE = "done"
     SKIPPED = "skipped"
+    # The lease lapsed (idle past LOUPE_LEASE_MINUTES) or the member was removed or paused.
+    RELEASED = "released"
 
 
 class Assignment(models.Model):
-    """The queue's claim of an item for one annotator."""
+    """The queue's lease on an item for one annotator: active until submitted, skipped, or
+    released (idle too long, member removed or paused). The item never returns to this user."""
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
     user = models.ForeignKey(
@@ -88,13 +92,18 @@ class Assignment(models.Model):
     )
     state = models.CharField(max_length=16, choices=AssignmentState.choices, default="active")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Last sign of life (claim, open, save): the lease lapses LOUPE_LEASE_MINUTES after it.
+    touched_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["item", "user"], name="assignment_unique_per_user")
         ]
-        indexes = [models.Index(fields=["user", "state", "created_at"])]
+        indexes = [
+            models.Index(fields=["user", "state", "created_at"]),
+            models.Index(fields=["state", "touched_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} -> item {self.item_id} ({self.state})"

@@ -1,5 +1,6 @@
 """Every write of the annotate app: queue claims, document saves, submit, skip, review."""
 
+import random
 import time
 from typing import Any
 
@@ -9,6 +10,8 @@ from django.db.models import Case, F, JSONField, When
 from django.utils import timezone
 
 from annotate.changes import change_set_apply
+from annotate.events import annotation_reviewed, annotation_submitted, publish
+from annotate.leases import lease_touch, leases_expire
 from annotate.models import (
     ActivityEvent,
     ActivityVerb,
@@ -23,7 +26,8 @@ from annotate.selectors import annotation_document_of
 from annotate.shapes import ShapesInvalid, shape_errors_by_id, validate_shapes
 from common.errors import Conflict, PermissionDenied, StaleVersion
 from formats.canonical import content_hash
-from projects.models import Item, ItemRole, Project, Role
+from projects.item_roles import item_roles
+from projects.models import Item, Membership, Project, Role
 from projects.selectors import project_role, role_at_least
 
 CLAIM_ATTEMPTS = 8
@@ -33,6 +37,20 @@ def activity_log(*, user: User, item: Item, verb: str, data: dict[str, Any] | No
     ActivityEvent.objects.create(
         project_id=item.project_id, item=item, user=user, verb=verb, data=data or {}
     )
+    if verb in (ActivityVerb.OPENED, ActivityVerb.SAVED):
+        lease_touch(user=user, item=item)
+
+
+def _refuse_if_paused(*, user: User, project: Project) -> None:
+    reason = (
+        Membership.objects.filter(project=project, user=user, paused_at__isnull=False)
+        .values_list("paused_reason", flat=True)
+        .first()
+    )
+    if reason is not None:
+        raise PermissionDenied(
+            f"You are paused in this project ({reason}). Ask a manager to review your work."
+        )
 
 
 def item_assign_next(*, user: User, project: Project) -> Item | None:
@@ -40,8 +58,12 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
 
     The claim is one conditional UPDATE on the item row (assigned_count < overlap), taken on a
     row locked with SKIP LOCKED where the database has it, so concurrent annotators never get
-    the same item beyond the project's overlap, and never wait on each other's rows.
+    the same item beyond the project's overlap, and never wait on each other's rows. Leases idle
+    past LOUPE_LEASE_MINUTES are released first; at the project's gold rate a hidden gold item
+    the caller has never had is claimed instead of a task item.
     """
+    _refuse_if_paused(user=user, project=project)
+    leases_expire(project=project)
     active = (
         Assignment.objects.filter(user=user, item__project=project, state=AssignmentState.ACTIVE)
         .select_related("item__asset")
@@ -50,9 +72,11 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
     )
     if active is not None:
         return active.item
+    with_gold = project.gold_rate > 0 and random.random() < project.gold_rate
     for attempt in range(CLAIM_ATTEMPTS):
         try:
-            item = _claim_one(user=user, project=project)
+            gold = _claim_gold(user=user, project=project) if with_gold else None
+            item = gold or _claim_one(user=user, project=project)
         except IntegrityError:
             continue  # the same user claimed it from another tab; look again
         if item is None or isinstance(item, Item):
@@ -64,10 +88,11 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
 @transaction.atomic
 def _claim_one(*, user: User, project: Project) -> Item | None | bool:
     """Claim one item: the Item, None when nothing is left, False to look again."""
-    # Ordered like the (project, role, assigned_count, id) index, so Postgres stops at the first
+    # Ordered like the (project, assigned_count, id) index, so Postgres stops at the first
     # free row instead of sorting every unclaimed item of a large queue.
     candidates = (
-        Item.objects.filter(project=project, role=ItemRole.TASK, assigned_count__lt=project.overlap)
+        Item.objects.filter(project=project, assigned_count__lt=project.overlap)
+        .exclude(pk__in=item_roles().gold_item_ids(project_id=project.pk))
         .exclude(assignments__user=user)
         .order_by("assigned_count", "id")
     )
@@ -86,6 +111,28 @@ def _claim_one(*, user: User, project: Project) -> Item | None | bool:
     if not claimed:
         return False
     Assignment.objects.create(item=item, user=user)
+    activity_log(user=user, item=item, verb=ActivityVerb.ASSIGNED)
+    return item
+
+
+@transaction.atomic
+def _claim_gold(*, user: User, project: Project) -> Item | None:
+    """Claim a hidden gold item the caller never had nor labelled (the (item, user) constraint
+    makes that hold under races too); None when none is left. Gold has no overlap limit: every
+    annotator labels it, so its count only records claims."""
+    item = (
+        item_roles()
+        .hidden_gold(project_id=project.pk)
+        .exclude(assignments__user=user)
+        .exclude(documents__annotator=user)  # labelled already, e.g. opened from the item list
+        .select_related("asset")
+        .order_by("assigned_count", "id")
+        .first()
+    )
+    if item is None:
+        return None
+    Assignment.objects.create(item=item, user=user)
+    Item.objects.filter(pk=item.pk).update(assigned_count=F("assigned_count") + 1)
     activity_log(user=user, item=item, verb=ActivityVerb.ASSIGNED)
     return item
 
@@ -300,6 +347,7 @@ def annotation_submit(*, user: User, item: Item) -> AnnotationDocument:
         verb=ActivityVerb.SUBMITTED,
         data={"version": document.version, "shapes": len(document.shapes)},
     )
+    publish(annotation_submitted, document_id=document.pk, item_id=item.pk, user_id=user.pk)
     return document
 
 
@@ -332,5 +380,13 @@ def annotation_review(
         item=document.item,
         verb=ActivityVerb.REVIEWED,
         data={"document": document.pk, "decision": decision, "comment": comment},
+    )
+    publish(
+        annotation_reviewed,
+        document_id=document.pk,
+        item_id=document.item_id,
+        user_id=document.annotator_id,
+        reviewer_id=reviewer.pk,
+        decision=decision,
     )
     return document

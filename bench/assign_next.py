@@ -80,8 +80,10 @@ def check(*, project: Any, result: StepResult) -> dict[str, Any]:
     assignments = Assignment.objects.filter(item__project=project)
     multi = assignments.values("item").annotate(n=Count("id")).filter(n__gt=1).count()
     over = Item.objects.filter(project=project, assigned_count__gt=project.overlap).count()
-    total = Item.objects.filter(project=project, role="task").count()
-    never = Item.objects.filter(project=project, role="task", assignments__isnull=True).count()
+    total = Item.objects.filter(project=project, gold__isnull=True).count()
+    never = Item.objects.filter(
+        project=project, gold__isnull=True, assignments__isnull=True
+    ).count()
     drained = all(report.get("drained") for report in result.reports)
     return {
         "items": total,

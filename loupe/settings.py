@@ -198,6 +198,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = UPLOAD_MAX_FILES
 THUMBNAIL_SIZE = 256
 
+# --- work queue ----------------------------------------------------------------------------
+# A claimed item goes back to the queue after this many idle minutes (no open, no save).
+LOUPE_LEASE_MINUTES = env_int("LOUPE_LEASE_MINUTES", 30)
+
 # --- celery --------------------------------------------------------------------------------
 # No broker means tasks run in-process; the memory transport only keeps Celery from looking for one.
 CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")

@@ -58,6 +58,11 @@ api_v1 = [
         name="api-item-annotation-submit",
     ),
     path("items/<int:item_id>/gold/", quality_apis.ItemGoldApi.as_view(), name="api-item-gold"),
+    path(
+        "items/<int:item_id>/feedback/",
+        quality_apis.ItemFeedbackApi.as_view(),
+        name="api-item-feedback",
+    ),
     path("items/<int:item_id>/skip/", annotate_apis.ItemSkipApi.as_view(), name="api-item-skip"),
     path(
         "annotations/<int:document_id>/",
@@ -107,6 +112,16 @@ api_v1 = [
         "jobs/<int:job_id>/download/",
         versioning_apis.JobDownloadApi.as_view(),
         name="api-job-download",
+    ),
+    path(
+        "annotations/<int:document_id>/score/",
+        quality_apis.AnnotationScoreApi.as_view(),
+        name="api-annotation-score",
+    ),
+    path(
+        "projects/<int:project_id>/quality/",
+        quality_apis.ProjectQualityApi.as_view(),
+        name="api-project-quality",
     ),
     path("ping/", views.PingApi.as_view(), name="api-ping"),
 ]

@@ -1,5 +1,7 @@
 """Projects, members and items (v1): each view validates, calls a service, serializes."""
 
+from typing import Any
+
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -10,6 +12,7 @@ from rest_framework.views import APIView
 from common.pagination import paginated_response
 from projects import services
 from projects.access import item_for, project_for, require_project_creator
+from projects.item_roles import ROLE_FIELD, item_roles
 from projects.models import Item, ItemRole, Project, Role
 from projects.selectors import items_visible_to, project_members, projects_visible_to
 from storage.serving import asset_image_response, asset_thumbnail_response
@@ -40,6 +43,9 @@ class ProjectOutputSerializer(serializers.Serializer):
     guidelines = serializers.CharField()
     labels = LabelSerializer(many=True)
     overlap = serializers.IntegerField()
+    qc_threshold = serializers.FloatField()
+    qc_min_gold_items = serializers.IntegerField()
+    gold_rate = serializers.FloatField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     item_count = serializers.IntegerField(required=False)
@@ -92,6 +98,9 @@ class ProjectDetailApi(APIView):
             help_text="Delete classes that still have shapes, removing those shapes (409 "
             "without it); `?force=1` does the same.",
         )
+        qc_threshold = serializers.FloatField(min_value=0, max_value=1, required=False)
+        qc_min_gold_items = serializers.IntegerField(min_value=1, max_value=10000, required=False)
+        gold_rate = serializers.FloatField(min_value=0, max_value=1, required=False)
 
     @extend_schema(responses=ProjectOutputSerializer)
     def get(self, request: Request, project_id: int) -> Response:
@@ -124,6 +133,8 @@ class MemberOutputSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     username = serializers.CharField(source="user.username")
     role = serializers.CharField()
+    paused_at = serializers.DateTimeField(allow_null=True)
+    paused_reason = serializers.CharField()
 
 
 class ProjectMembersApi(APIView):
@@ -163,10 +174,11 @@ class AssetOutputSerializer(serializers.Serializer):
 
 
 class ItemOutputSerializer(serializers.Serializer):
+    """What every member sees of an item: nothing in it says whether it is gold or training."""
+
     id = serializers.IntegerField()
     project = serializers.IntegerField(source="project_id")
     name = serializers.CharField()
-    role = serializers.CharField()
     split = serializers.CharField()
     metadata = serializers.JSONField()
     asset = AssetOutputSerializer()
@@ -181,6 +193,25 @@ class ItemOutputSerializer(serializers.Serializer):
         return f"/api/v1/items/{item.pk}/thumbnail/"
 
 
+class ManagerItemOutputSerializer(ItemOutputSerializer):
+    """Managers also see the item's role: task, gold (hidden QC) or training."""
+
+    role = serializers.CharField(source=ROLE_FIELD)
+
+
+def item_data(items: list[Item], *, role: str) -> Any:
+    """Items as their caller may see them (the role only for managers), in the given order."""
+    if role != Role.MANAGER:
+        return ItemOutputSerializer(items, many=True).data
+    by_id = {
+        item.pk: item
+        for item in item_roles().with_role(
+            Item.objects.select_related("asset").filter(pk__in=[item.pk for item in items])
+        )
+    }
+    return ManagerItemOutputSerializer([by_id[item.pk] for item in items], many=True).data
+
+
 class ProjectItemsApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.ListField(child=serializers.FileField(), required=False)
@@ -188,16 +219,20 @@ class ProjectItemsApi(APIView):
         role = serializers.ChoiceField(choices=ItemRole.choices, default=ItemRole.TASK)
         split = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
 
-    @extend_schema(responses=ItemOutputSerializer(many=True))
+    @extend_schema(responses=ManagerItemOutputSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
-        project_for(request.user, project_id, needed=Role.ANNOTATOR)
+        _, my_role = project_for(request.user, project_id, needed=Role.ANNOTATOR)
         items = items_visible_to(user=request.user, project_id=project_id).order_by("id")
+        if my_role != Role.MANAGER:
+            # The role filter is a manager's tool; for anyone else it must change nothing.
+            return paginated_response(request, items, ItemOutputSerializer)
+        items = item_roles().with_role(items)
         role = request.query_params.get("role")
         if role:
-            items = items.filter(role=role)
-        return paginated_response(request, items, ItemOutputSerializer)
+            items = items.filter(**{ROLE_FIELD: role})
+        return paginated_response(request, items, ManagerItemOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: ItemOutputSerializer(many=True)})
+    @extend_schema(request=InputSerializer, responses={201: ManagerItemOutputSerializer(many=True)})
     def post(self, request: Request, project_id: int) -> Response:
         project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
         payload = self.InputSerializer(
@@ -216,14 +251,14 @@ class ProjectItemsApi(APIView):
             role=payload.validated_data["role"],
             split=payload.validated_data["split"],
         )
-        return Response(ItemOutputSerializer(items, many=True).data, status=status.HTTP_201_CREATED)
+        return Response(item_data(items, role=Role.MANAGER), status=status.HTTP_201_CREATED)
 
 
 class ItemDetailApi(APIView):
     @extend_schema(responses=ItemOutputSerializer)
     def get(self, request: Request, item_id: int) -> Response:
-        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
-        return Response(ItemOutputSerializer(item).data)
+        item, role = item_for(request.user, item_id, needed=Role.ANNOTATOR)
+        return Response(item_data([item], role=role)[0])
 
 
 class ItemImageApi(APIView):

@@ -17,6 +17,12 @@ class Project(models.Model):
     labels = models.JSONField(default=list, help_text="The label schema, see projects.schema.")
     # How many different annotators label each task item (1 = each item goes to one person).
     overlap = models.PositiveSmallIntegerField(default=1)
+    # Quality control (quality/ reads these): an annotator is paused once P(accuracy <
+    # qc_threshold) > 0.95 over at least qc_min_gold_items scored hidden-gold items.
+    qc_threshold = models.FloatField(default=0.8)
+    qc_min_gold_items = models.PositiveIntegerField(default=20)
+    # Chance that a claim hands out a hidden gold item (when one is left for the annotator).
+    gold_rate = models.FloatField(default=0.1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -27,7 +33,15 @@ class Project(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(overlap__gte=1, overlap__lte=50), name="project_overlap_range"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(qc_threshold__gte=0, qc_threshold__lte=1),
+                name="project_qc_threshold_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gold_rate__gte=0, gold_rate__lte=1),
+                name="project_gold_rate_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -44,6 +58,10 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by quality when the member's gold accuracy falls below the project threshold; the
+    # queue refuses them until a manager sets their role again.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -58,6 +76,9 @@ class Membership(models.Model):
 
 
 class ItemRole(models.TextChoices):
+    """The manager-facing vocabulary of the upload option and the item list filter. Not a field:
+    gold and training are quality's gold answers attached to an item (see projects.item_roles)."""
+
     TASK = "task"
     GOLD = "gold"
     TRAINING = "training"
@@ -69,7 +90,6 @@ class Item(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="items")
     name = models.CharField(max_length=255, blank=True)
-    role = models.CharField(max_length=16, choices=ItemRole.choices, default=ItemRole.TASK)
     split = models.CharField(max_length=32, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     # Claims handed out by the queue; compared with project.overlap inside the claiming UPDATE.
@@ -79,11 +99,8 @@ class Item(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["project", "asset"], name="item_asset_unique"),
-            models.CheckConstraint(
-                condition=models.Q(role__in=ItemRole.values), name="item_role_valid"
-            ),
         ]
-        indexes = [models.Index(fields=["project", "role", "assigned_count", "id"])]
+        indexes = [models.Index(fields=["project", "assigned_count", "id"])]
 
     def __str__(self) -> str:
         return f"item {self.pk} of project {self.project_id}"

@@ -3,12 +3,10 @@
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
-from projects.models import Item, ItemRole, Membership, Project, Role
+from projects.models import Item, Membership, Project, Role
 
 ROLE_RANK = {Role.ANNOTATOR: 1, Role.REVIEWER: 2, Role.MANAGER: 3}
 AnyUser = User | AnonymousUser
-# Gold and training items are hidden from annotators (their answers are the test).
-ANNOTATOR_ITEM_ROLES = (ItemRole.TASK,)
 
 
 def project_role(*, user: AnyUser, project_id: int) -> str | None:
@@ -53,7 +51,8 @@ def project_with_role(*, user: AnyUser, project_id: int) -> tuple[Project | None
 def item_with_role(*, user: AnyUser, item_id: int) -> tuple[Item | None, str | None]:
     """The item and the caller's role, in one query; (None, None) when they may not see it.
 
-    The same rule as items_visible_to: annotators see only task items.
+    Every member sees every item of the project alike: hidden gold is served through the same
+    URLs as real work, so whether an item is gold must not change any answer (DESIGN.md).
     """
     if not user.is_authenticated:
         return None, None
@@ -63,8 +62,6 @@ def item_with_role(*, user: AnyUser, item_id: int) -> tuple[Item | None, str | N
         return item, Role.MANAGER if item else None
     item = items.annotate(my_role=_role_subquery(user, "project_id")).first()
     if item is None or item.my_role is None:
-        return None, None
-    if item.my_role == Role.ANNOTATOR and item.role not in ANNOTATOR_ITEM_ROLES:
         return None, None
     return item, item.my_role
 
@@ -81,20 +78,15 @@ def projects_visible_to(*, user: AnyUser) -> QuerySet[Project]:
 
 
 def items_visible_to(*, user: AnyUser, project_id: int | None = None) -> QuerySet[Item]:
-    """Managers and reviewers see every item; annotators only task items of their projects."""
+    """Every item of the caller's projects, whatever their role: gold and training items are
+    listed like any other (the same rows, fields and order), their role shown to managers only."""
     items = Item.objects.select_related("asset", "project")
     if project_id is not None:
         items = items.filter(project_id=project_id)
     if user.is_superuser:
         return items
-    staff_projects = Membership.objects.filter(
-        user_id=_user_id(user), role__in=[Role.MANAGER, Role.REVIEWER]
-    ).values("project_id")
-    annotator_projects = Membership.objects.filter(
-        user_id=_user_id(user), role=Role.ANNOTATOR
-    ).values("project_id")
-    return items.filter(project_id__in=staff_projects) | items.filter(
-        project_id__in=annotator_projects, role__in=ANNOTATOR_ITEM_ROLES
+    return items.filter(
+        project_id__in=Membership.objects.filter(user_id=_user_id(user)).values("project_id")
     )
 
 

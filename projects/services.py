@@ -8,9 +8,17 @@ from typing import Any, BinaryIO, cast
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from common.errors import Conflict, Invalid
-from projects.events import LabelUsage, label_usage_requested, labels_changed
+from projects.events import (
+    LabelUsage,
+    label_usage_requested,
+    labels_changed,
+    member_removed,
+    publish,
+)
+from projects.item_roles import item_roles
 from projects.models import Item, ItemRole, Membership, Project, Role
 from projects.schema import validate_labels
 from storage.services import asset_store
@@ -161,11 +169,22 @@ def member_set(*, project: Project, username: str, role: str) -> Membership:
         raise Invalid({"username": [f"No user named {username!r}."]})
     if role != Role.MANAGER:
         _keep_a_manager(project=project, losing_user_id=user.pk)
-    # Backed by the (project, user) unique constraint.
+    # Backed by the (project, user) unique constraint. Setting a role again lifts a QC pause:
+    # the manager has seen why (the quality report) and sends the member back to work.
     membership, _ = Membership.objects.update_or_create(
-        project=project, user=user, defaults={"role": role}
+        project=project, user=user, defaults={"role": role, "paused_at": None, "paused_reason": ""}
     )
     return membership
+
+
+@transaction.atomic
+def member_pause(*, project_id: int, user_id: int, reason: str) -> bool:
+    """Pause an annotator (quality decides when); True if this call paused them."""
+    return bool(
+        Membership.objects.filter(project_id=project_id, user_id=user_id, paused_at=None).update(
+            paused_at=timezone.now(), paused_reason=reason
+        )
+    )
 
 
 @transaction.atomic
@@ -174,6 +193,9 @@ def member_remove(*, project: Project, user_id: int, by: User) -> int:
         raise Invalid({"user_id": ["You cannot remove yourself from a project."]})
     _keep_a_manager(project=project, losing_user_id=user_id)
     deleted, _ = Membership.objects.filter(project=project, user_id=user_id).delete()
+    if deleted:
+        # annotate releases the member's claims (projects may not import annotate).
+        publish(member_removed, project_id=project.pk, user_id=user_id)
     return deleted
 
 
@@ -185,7 +207,7 @@ def items_create(
     split: str = "",
 ) -> list[Item]:
     """Store the images and place them in the project; an image already there is reused."""
-    items = []
+    items: list[Item] = []
     try:
         with transaction.atomic():
             for image in images:
@@ -195,13 +217,15 @@ def items_create(
                         item, _ = Item.objects.get_or_create(
                             project=project,
                             asset=asset,
-                            defaults={"name": image.name[:255], "role": role, "split": split},
+                            defaults={"name": image.name[:255], "split": split},
                         )
                 except IntegrityError:
                     item = Item.objects.get(project=project, asset=asset)
                 items.append(item)
                 asset_id = asset.pk
                 transaction.on_commit(partial(asset_thumbnail.delay, asset_id))
+            if role != ItemRole.TASK:
+                item_roles().designate(items=items, role=role)
     finally:
         for image in images:
             image.spooled.close()

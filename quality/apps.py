@@ -10,3 +10,7 @@ class QualityConfig(AppConfig):
 
         label_usage_requested.connect(schema_changes.label_usage, dispatch_uid="quality-usage")
         labels_changed.connect(schema_changes.labels_rewrite, dispatch_uid="quality-rewrite")
+
+        from quality import subscriptions
+
+        subscriptions.connect()

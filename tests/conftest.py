@@ -145,6 +145,19 @@ def _celery_queue() -> Iterator[str | None]:
         bound.delete()
 
 
+@pytest.fixture
+def tasks_in_process() -> Iterator[None]:
+    """Run Celery tasks in this process even where a broker is configured (CI): the test sees a
+    task's effect when its transaction commits, and no message reaches the shared worker, whose
+    reads would race the flush of a later transactional test."""
+    from loupe.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(
     django_db_setup: None, django_db_blocker: object, _celery_queue: str | None

@@ -3,10 +3,13 @@
 Roles: anonymous; outsider (manager of another project only); annotator, reviewer and manager
 of the project. Outsiders get 404 for anything of a project they are not in (never a hint that it
 exists); annotators get 403 for operations of a higher role on things they may see, and 404 for
-gold and training items and for other people's documents, which they may not see at all.
+other people's documents, which they may not see at all. Gold and training items answer an
+annotator exactly as task items do (hidden gold is served as real work, DESIGN.md): the same
+codes, the same fields; only their gold answer stays a manager's (403, as on a task item).
 """
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +17,7 @@ import pytest
 
 from annotate.models import ActivityEvent, AnnotationDocument, Assignment, Revision
 from projects.models import Item, Membership, Project
-from quality.models import GoldAnswer
+from quality.models import GoldAnswer, GoldScore
 from storage.models import Asset
 from tests.annotate.factories import box, document_submitted
 from tests.conftest import client_for
@@ -46,6 +49,7 @@ class World:
     version: DatasetVersion
     job: Job
     export_job: Job
+    gold_document: AnnotationDocument
 
     def ids(self) -> dict[str, int]:
         return {
@@ -59,6 +63,7 @@ class World:
             "job": self.job.pk,
             "export_job": self.export_job.pk,
             "tag": "stable",
+            "gold_document": self.gold_document.pk,
         }
 
 
@@ -85,6 +90,7 @@ def world(manager, annotator, reviewer, outsider, monkeypatch) -> World:
         ]
     )
     gold_add(gold, manager)
+    gold_add(training, manager)
     document = document_submitted(task, carl)
     version = version_made(project, manager)
     VersionTag.objects.create(project=project, name="stable", version=version)
@@ -94,6 +100,7 @@ def world(manager, annotator, reviewer, outsider, monkeypatch) -> World:
         kind="export", project=project, params={"version": version.pk, "format": "lines"}
     )
     job_execute(job_id=export_job.pk)
+    gold_document = document_submitted(gold, carl)
     users = {"anonymous": None, "outsider": outsider, "annotator": annotator}
     users |= {"reviewer": reviewer, "manager": manager}
     return World(
@@ -110,6 +117,7 @@ def world(manager, annotator, reviewer, outsider, monkeypatch) -> World:
         version,
         job,
         export_job,
+        gold_document,
     )
 
 
@@ -121,8 +129,13 @@ def snapshot() -> dict[str, Any]:
                 "pk", "name", "description", "guidelines", "overlap", "labels"
             )
         ),
-        "members": sorted(Membership.objects.values_list("project_id", "user_id", "role")),
-        "items": sorted(Item.objects.values_list("pk", "project_id", "role", "assigned_count")),
+        "projects-qc": sorted(
+            Project.objects.values_list("pk", "qc_threshold", "qc_min_gold_items", "gold_rate")
+        ),
+        "members": sorted(
+            Membership.objects.values_list("project_id", "user_id", "role", "paused_at")
+        ),
+        "items": sorted(Item.objects.values_list("pk", "project_id", "assigned_count")),
         "assets": Asset.objects.count(),
         "documents": sorted(
             AnnotationDocument.objects.values_list(
@@ -130,7 +143,8 @@ def snapshot() -> dict[str, Any]:
             )
         ),
         "revisions": Revision.objects.count(),
-        "gold": sorted(GoldAnswer.objects.values_list("item_id", "shapes")),
+        "gold": sorted(GoldAnswer.objects.values_list("item_id", "purpose", "shapes")),
+        "scores": GoldScore.objects.count(),
         "assignments": sorted(Assignment.objects.values_list("item_id", "user_id", "state")),
         "events": ActivityEvent.objects.count(),
         "versions": sorted(DatasetVersion.objects.values_list("pk", "message")),
@@ -164,20 +178,20 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
     "items-list": ("get", f"{P}/items/", None, (401, 404, 200, 200, 200)),
     "items-upload": ("post", f"{P}/items/", "UPLOAD", (401, 404, 403, 403, 201)),
     "item-task": ("get", "/api/v1/items/{task}/", None, (401, 404, 200, 200, 200)),
-    "item-gold": ("get", "/api/v1/items/{gold}/", None, (401, 404, 404, 200, 200)),
-    "item-training": ("get", "/api/v1/items/{training}/", None, (401, 404, 404, 200, 200)),
+    "item-gold": ("get", "/api/v1/items/{gold}/", None, (401, 404, 200, 200, 200)),
+    "item-training": ("get", "/api/v1/items/{training}/", None, (401, 404, 200, 200, 200)),
     "image-task": ("get", "/api/v1/items/{task}/image/", None, (401, 404, 200, 200, 200)),
-    "image-gold": ("get", "/api/v1/items/{gold}/image/", None, (401, 404, 404, 200, 200)),
-    "image-training": ("get", "/api/v1/items/{training}/image/", None, (401, 404, 404, 200, 200)),
+    "image-gold": ("get", "/api/v1/items/{gold}/image/", None, (401, 404, 200, 200, 200)),
+    "image-training": ("get", "/api/v1/items/{training}/image/", None, (401, 404, 200, 200, 200)),
     "thumbnail-task": ("get", "/api/v1/items/{task}/thumbnail/", None, (401, 404, 200, 200, 200)),
-    "thumbnail-gold": ("get", "/api/v1/items/{gold}/thumbnail/", None, (401, 404, 404, 200, 200)),
-    "gold-get": ("get", "/api/v1/items/{gold}/gold/", None, (401, 404, 404, 403, 200)),
+    "thumbnail-gold": ("get", "/api/v1/items/{gold}/thumbnail/", None, (401, 404, 200, 200, 200)),
+    "gold-get": ("get", "/api/v1/items/{gold}/gold/", None, (401, 404, 403, 403, 200)),
     "gold-get-task-item": ("get", "/api/v1/items/{task}/gold/", None, (401, 404, 403, 403, 404)),
     "gold-put": (
         "put",
         "/api/v1/items/{gold}/gold/",
         {"shapes": [box(points=[3, 3, 9, 9])]},
-        (401, 404, 404, 403, 200),
+        (401, 404, 403, 403, 200),
     ),
     "gold-put-task-item": (
         "put",
@@ -190,7 +204,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         "get",
         "/api/v1/items/{gold}/annotation/",
         None,
-        (401, 404, 404, 200, 200),
+        (401, 404, 200, 200, 200),
     ),
     "annotation-put": (
         "put",
@@ -202,7 +216,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         "put",
         "/api/v1/items/{training}/annotation/",
         {"shapes": [box()]},
-        (401, 404, 404, 201, 201),
+        (401, 404, 201, 201, 201),
     ),
     "annotation-submit": (
         "post",
@@ -267,6 +281,28 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         None,
         (401, 404, 403, 200, 200),
     ),
+    # Feedback only for a training item the caller submitted; nobody here did: the same 404.
+    "feedback-training": (
+        "get",
+        "/api/v1/items/{training}/feedback/",
+        None,
+        (401, 404, 404, 404, 404),
+    ),
+    "feedback-gold": ("get", "/api/v1/items/{gold}/feedback/", None, (401, 404, 404, 404, 404)),
+    "feedback-task": ("get", "/api/v1/items/{task}/feedback/", None, (401, 404, 404, 404, 404)),
+    "annotation-score": (
+        "get",
+        "/api/v1/annotations/{gold_document}/score/",
+        None,
+        (401, 404, 404, 403, 200),
+    ),
+    "annotation-score-no-gold": (
+        "get",
+        "/api/v1/annotations/{document}/score/",
+        None,
+        (401, 404, 404, 403, 404),
+    ),
+    "project-quality": ("get", f"{P}/quality/", None, (401, 404, 403, 403, 200)),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
 }
 CASES = [
@@ -318,6 +354,7 @@ def test_the_matrix_covers_every_v1_route() -> None:
         "{project}": "<int:project_id>",
         "{carl}": "<int:user_id>",
         "{document}": "<int:document_id>",
+        "{gold_document}": "<int:document_id>",
         "{task}": "<int:item_id>",
         "{gold}": "<int:item_id>",
         "{training}": "<int:item_id>",
@@ -349,28 +386,72 @@ def test_the_project_list_shows_only_the_callers_projects(world: World) -> None:
     ]
 
 
-def test_an_annotator_lists_only_task_items(world: World) -> None:
+def test_an_annotator_lists_every_item_alike_with_no_role_and_no_role_filter(world: World) -> None:
     url = f"/api/v1/projects/{world.project.pk}/items/"
+    everything = [world.task.pk, world.free.pk, world.gold.pk, world.training.pk]
 
     annotator = client_for(world.users["annotator"])
     reviewer = client_for(world.users["reviewer"])
+    manager = client_for(world.users["manager"])
 
-    assert [item["id"] for item in annotator.get(url).json()["results"]] == [
-        world.task.pk,
-        world.free.pk,
-    ]
-    assert annotator.get(url, {"role": "gold"}).json() == {
-        "count": 0,
-        "next": None,
-        "previous": None,
-        "results": [],
+    listed = annotator.get(url).json()
+    assert [item["id"] for item in listed["results"]] == everything
+    assert {frozenset(item) for item in listed["results"]} == {
+        frozenset(
+            {"id", "project", "name", "split", "metadata", "asset", "image_url", "thumbnail_url"}
+            | {"created_at"}
+        )
     }
-    assert [item["id"] for item in reviewer.get(url).json()["results"]] == [
-        world.task.pk,
-        world.free.pk,
-        world.gold.pk,
-        world.training.pk,
+    # A filter that answered differently would tell gold apart: for annotators it is ignored.
+    assert annotator.get(url, {"role": "gold"}).json() == listed
+    assert annotator.get(url, {"role": "task"}).json() == listed
+    assert [item["id"] for item in reviewer.get(url).json()["results"]] == everything
+    assert "role" not in reviewer.get(url).json()["results"][0]
+    assert [(item["id"], item["role"]) for item in manager.get(url).json()["results"]] == [
+        (world.task.pk, "task"),
+        (world.free.pk, "task"),
+        (world.gold.pk, "gold"),
+        (world.training.pk, "training"),
     ]
+    assert [item["id"] for item in manager.get(url, {"role": "gold"}).json()["results"]] == [
+        world.gold.pk
+    ]
+
+
+def test_a_gold_item_answers_an_annotator_exactly_as_a_task_item_does(world: World) -> None:
+    client = client_for(world.users["annotator"])
+
+    def seen(item: Item) -> dict[str, Any]:
+        detail = client.get(f"/api/v1/items/{item.pk}/").json()
+        document = client.get(f"/api/v1/items/{item.pk}/annotation/").json()
+        gold = client.get(f"/api/v1/items/{item.pk}/gold/")
+        feedback = client.get(f"/api/v1/items/{item.pk}/feedback/")
+        return {
+            "detail": {key: value for key, value in detail.items() if key not in VARYING},
+            "document": {key: value for key, value in document.items() if key != "item"},
+            "gold": (gold.status_code, gold.json()),
+            "feedback": (feedback.status_code, feedback.json()),
+        }
+
+    assert seen(world.gold) == seen(world.training) == seen(world.free)
+    assert "role" not in client.get(f"/api/v1/items/{world.gold.pk}/").json()
+
+
+VARYING = {"id", "name", "asset", "image_url", "thumbnail_url", "created_at"}
+
+
+def test_the_studio_page_of_a_gold_item_is_that_of_a_task_item(world: World) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.users["annotator"])
+
+    def page(item: Item) -> str:
+        html = client.get(f"/items/{item.pk}/label/").content.decode()
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+        return html.replace(f'"itemId": {item.pk}', '"itemId": ID')
+
+    assert page(world.gold) == page(world.training) == page(world.task)
 
 
 def test_an_annotator_never_sees_another_annotators_document_or_a_gold_answer(world: World) -> None:
@@ -381,7 +462,11 @@ def test_an_annotator_never_sees_another_annotators_document_or_a_gold_answer(wo
 
     assert (mine["annotator"], mine["version"], mine["shapes"]) == ("bob_annotator", 0, [])
     assert "gold" not in item
-    assert client.get(f"/api/v1/items/{world.gold.pk}/gold/").status_code == 404
+    # The same refusal as on a task item: the code does not say which items have an answer.
+    gold = client.get(f"/api/v1/items/{world.gold.pk}/gold/")
+    task = client.get(f"/api/v1/items/{world.task.pk}/gold/")
+    assert (gold.status_code, gold.json()) == (task.status_code, task.json())
+    assert gold.status_code == 403
     assert client.get(f"/api/v1/projects/{world.project.pk}/annotations/").status_code == 403
 
 
@@ -411,7 +496,7 @@ PAGES: dict[str, tuple[str, tuple[int, int, int, int, int]]] = {
     "project": ("/projects/{project}/", (302, 404, 200, 200, 200)),
     "label": ("/projects/{project}/label/", (302, 404, 200, 200, 200)),
     "label-task": ("/items/{task}/label/", (302, 404, 200, 200, 200)),
-    "label-gold": ("/items/{gold}/label/", (302, 404, 404, 200, 200)),
+    "label-gold": ("/items/{gold}/label/", (302, 404, 200, 200, 200)),
 }
 
 

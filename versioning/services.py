@@ -20,6 +20,7 @@ from django.db.models import Case, Exists, F, JSONField, OuterRef, Subquery, Val
 from annotate.models import AnnotationDocument, DocumentKind, DocumentStatus
 from common.errors import Invalid, NotFound, PermissionDenied
 from formats.canonical import content_hash
+from projects.item_roles import ROLE_FIELD, item_roles
 from projects.models import Item, Project, Role
 from projects.selectors import project_role, role_at_least
 from versioning.exports import exporters, version_items
@@ -149,7 +150,8 @@ def _items_selected(*, project: Project, filters: dict[str, Any]) -> list[tuple[
     if "splits" in filters:
         items = items.filter(split__in=filters["splits"])
     if "roles" in filters:
-        items = items.filter(role__in=filters["roles"])
+        # Gold and training are quality's business, asked through the projects seam.
+        items = item_roles().with_role(items).filter(**{f"{ROLE_FIELD}__in": filters["roles"]})
     rows = list(items.order_by("pk").values_list("pk", "asset__sha256", "split"))
     if "items" in filters:
         wanted = set(filters["items"])

@@ -18,7 +18,7 @@ const API_ROOT = "/api/v1/";
  * @typedef {{name?: string, description?: string, guidelines?: string, overlap?: number,
  *   labels?: LabelClass[]}} ProjectFields
  * @typedef {{sha256: string, width: number, height: number, size: number, mime: string}} Asset
- * @typedef {{id: number, name: string, role: string, split: string, asset: Asset,
+ * @typedef {{id: number, name: string, role?: string, split: string, asset: Asset,
  *   thumbnail_url: string, image_url: string}} Item
  * @typedef {{user_id: number, username: string, role: string}} Member
  * @typedef {{id: number, item: number, annotator: string, kind: string, status: string,

@@ -33,7 +33,10 @@ function tile(item) {
         "span",
         { class: "tile-meta" },
         `${width}×${height}`,
-        item.role !== "task" ? h("span", { class: `badge badge-${item.role}` }, item.role) : null,
+        // Only managers' responses carry the role (gold is hidden from everyone else).
+        item.role && item.role !== "task"
+          ? h("span", { class: `badge badge-${item.role}` }, item.role)
+          : null,
       ),
     ),
   );

@@ -6,7 +6,7 @@
 
 /**
  * @typedef {{sha256: string, size: number, mime: string, width: number, height: number}} Asset
- * @typedef {{id: number, project: number, name: string, role: string, split: string,
+ * @typedef {{id: number, project: number, name: string, role?: string, split: string,
  *   metadata: object, asset: Asset, image_url: string, thumbnail_url: string}} Item
  * @typedef {{id: number|null, item: number, annotator: string, kind: string,
  *   status: 'draft'|'submitted'|'accepted'|'rejected', version: number,

@@ -15,6 +15,7 @@ from projects.services import member_set
 from tests.annotate.factories import box, document_saved
 from tests.conftest import client_for
 from tests.projects.factories import items_add, project_with_members, user_create
+from tests.quality.factories import gold_add
 
 THREADS = 16
 
@@ -105,17 +106,65 @@ def test_the_queue_answers_204_when_nothing_is_left(project, annotator, api):
 
 
 @pytest.mark.django_db
-def test_gold_and_training_items_are_never_served(project, annotator, api):
-    items_add(project, role="gold")
-    items_add(project, role="training")
+def test_training_items_and_gold_without_an_answer_are_never_served(
+    project, manager, annotator, api
+):
+    items_add(project, role="gold")  # designated gold, its answer not given yet
+    (training,) = items_add(project, role="training")
+    gold_add(training, manager)
     (task,) = items_add(project)
+    Project.objects.filter(pk=project.pk).update(gold_rate=1.0)
 
     claimed = claim_until_empty(api(annotator), project)
 
     assert claimed == [task.pk]
-    assert list(
-        Item.objects.filter(role__in=["gold", "training"]).values_list("assigned_count", flat=True)
-    ) == [0, 0]
+    assert Assignment.objects.filter(item__gold__isnull=False).count() == 0
+
+
+@pytest.mark.django_db
+def test_hidden_gold_is_mixed_in_once_per_annotator_at_the_project_rate(
+    project, manager, annotator, api
+):
+    # given two answered hidden gold items, two task items and a gold rate of 100%
+    golds = items_add(project, 2, role="gold")
+    for gold in golds:
+        gold_add(gold, manager)
+    tasks = items_add(project, 2)
+    Project.objects.filter(pk=project.pk).update(gold_rate=1.0)
+    carl = user_create("carl")
+    member_set(project=project, username="carl", role="annotator")
+
+    # when two annotators work until the queue is empty
+    bob_items = claim_until_empty(api(annotator), project)
+    carl_items = claim_until_empty(api(carl), project)
+
+    # then each gets every gold item exactly once, first, and the task items go to one each
+    assert bob_items == [golds[0].pk, golds[1].pk, tasks[0].pk, tasks[1].pk]
+    assert carl_items == [golds[0].pk, golds[1].pk]
+
+
+@pytest.mark.django_db
+def test_hidden_gold_already_labelled_outside_the_queue_is_not_served_again(
+    project, manager, annotator, api
+):
+    (gold,) = items_add(project, role="gold")
+    gold_add(gold, manager)
+    (task,) = items_add(project)
+    Project.objects.filter(pk=project.pk).update(gold_rate=1.0)
+    bob = api(annotator)
+    bob.post(f"/api/v1/items/{gold.pk}/annotation/submit/")
+
+    assert claim_until_empty(bob, project) == [task.pk]
+
+
+@pytest.mark.django_db
+def test_at_a_gold_rate_of_zero_hidden_gold_is_never_served(project, manager, annotator, api):
+    (gold,) = items_add(project, role="gold")
+    gold_add(gold, manager)
+    (task,) = items_add(project)
+    Project.objects.filter(pk=project.pk).update(gold_rate=0.0)
+
+    assert claim_until_empty(api(annotator), project) == [task.pk]
 
 
 @pytest.mark.django_db

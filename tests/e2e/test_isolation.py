@@ -33,15 +33,15 @@ def test_annotator_of_project_a_gets_404_for_project_b(page: Page, live_server, 
             f"/api/v1/items/{item_b.pk}/annotation/",
             f"/api/v1/items/{item_b.pk}/gold/",
             f"/api/v1/items/{gold_b.pk}/gold/",
-            f"/api/v1/items/{gold_a.pk}/",
-            f"/api/v1/items/{gold_a.pk}/gold/",
+            f"/api/v1/items/{gold_b.pk}/",
         ]
     }
     assert status_of == dict.fromkeys(status_of, 404)
 
-    # Their own project's task item works, and its gold answer stays hidden (403: a manager's).
-    assert page.request.get(f"{live_server.url}/api/v1/items/{item_a.pk}/image/").status == 200
-    assert page.request.get(f"{live_server.url}/api/v1/items/{item_a.pk}/gold/").status == 403
+    # Their own project's items work alike, gold or not, and gold answers stay a manager's (403).
+    for item in (item_a, gold_a):
+        assert page.request.get(f"{live_server.url}/api/v1/items/{item.pk}/image/").status == 200
+        assert page.request.get(f"{live_server.url}/api/v1/items/{item.pk}/gold/").status == 403
 
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     refused = page.request.put(

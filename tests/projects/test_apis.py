@@ -44,6 +44,7 @@ def project_state(project: Project) -> dict[str, Any]:
     project.refresh_from_db()
     return {
         "fields": (project.name, project.description, project.guidelines, project.overlap),
+        "qc": (project.qc_threshold, project.qc_min_gold_items, project.gold_rate),
         "labels": project.labels,
         "members": sorted(project.memberships.values_list("user__username", "role")),
         "items": sorted(project.items.values_list("pk", flat=True)),
@@ -241,6 +242,24 @@ def test_a_manager_patches_the_project(project, manager, api):
     assert response.json()["my_role"] == "manager"
 
 
+def test_a_new_project_has_the_default_qc_settings_and_a_manager_changes_them(
+    project, manager, api
+):
+    url = f"{PROJECTS}{project.pk}/"
+    defaults = api(manager).get(url).json()
+
+    response = api(manager).patch(
+        url, {"qc_threshold": 0.9, "qc_min_gold_items": 10, "gold_rate": 0.3}, format="json"
+    )
+
+    qc = ("qc_threshold", "qc_min_gold_items", "gold_rate")
+    assert [defaults[name] for name in qc] == [0.8, 20, 0.1]
+    assert response.status_code == 200
+    assert [response.json()[name] for name in qc] == [0.9, 10, 0.3]
+    project.refresh_from_db()
+    assert (project.qc_threshold, project.qc_min_gold_items, project.gold_rate) == (0.9, 10, 0.3)
+
+
 @pytest.mark.parametrize("role_fixture", ["reviewer", "annotator"])
 def test_only_managers_patch_a_project(project, api, request, role_fixture):
     before = project_state(project)
@@ -262,6 +281,15 @@ def test_only_managers_patch_a_project(project, api, request, role_fixture):
         ),
         ({"overlap": 0}, {"overlap": ["Ensure this value is greater than or equal to 1."]}),
         ({"name": ""}, {"name": ["This field may not be blank."]}),
+        (
+            {"qc_threshold": 1.5},
+            {"qc_threshold": ["Ensure this value is less than or equal to 1."]},
+        ),
+        ({"gold_rate": -0.1}, {"gold_rate": ["Ensure this value is greater than or equal to 0."]}),
+        (
+            {"qc_min_gold_items": 0},
+            {"qc_min_gold_items": ["Ensure this value is greater than or equal to 1."]},
+        ),
     ],
 )
 def test_an_invalid_patch_changes_nothing(project, manager, api, payload, errors):
@@ -282,10 +310,13 @@ def test_reviewers_list_the_members(project, manager, annotator, reviewer, api):
 
     assert response.status_code == 200
     assert response.json() == [
-        {"user_id": annotator.pk, "username": "bob_annotator", "role": "annotator"},
-        {"user_id": manager.pk, "username": "alice_manager", "role": "manager"},
-        {"user_id": reviewer.pk, "username": "rita_reviewer", "role": "reviewer"},
+        {"user_id": annotator.pk, "username": "bob_annotator", "role": "annotator", **ACTIVE},
+        {"user_id": manager.pk, "username": "alice_manager", "role": "manager", **ACTIVE},
+        {"user_id": reviewer.pk, "username": "rita_reviewer", "role": "reviewer", **ACTIVE},
     ]
+
+
+ACTIVE = {"paused_at": None, "paused_reason": ""}
 
 
 def test_a_manager_adds_a_member(project, manager, api):
@@ -296,7 +327,12 @@ def test_a_manager_adds_a_member(project, manager, api):
     )
 
     assert response.status_code == 201
-    assert response.json() == {"user_id": carl.pk, "username": "carl", "role": "reviewer"}
+    assert response.json() == {
+        "user_id": carl.pk,
+        "username": "carl",
+        "role": "reviewer",
+        **ACTIVE,
+    }
     assert Membership.objects.get(project=project, user=carl).role == "reviewer"
 
 
@@ -414,9 +450,11 @@ def test_uploading_many_images_creates_an_item_for_each(project, manager, api):
         ("img1.bin", "image/jpeg"),
         ("img2.bin", "image/webp"),
     ]
-    assert sorted(project.items.values_list("asset__sha256", "role", "split")) == sorted(
-        (sha(data), "gold", "val") for data in datas
-    )
+    assert [item["role"] for item in response.json()] == ["gold", "gold", "gold"]
+    # Gold is a gold answer attached to the item, its shapes still to be given by a manager.
+    assert sorted(
+        project.items.values_list("asset__sha256", "split", "gold__purpose", "gold__shapes")
+    ) == sorted((sha(data), "val", "hidden", None) for data in datas)
 
 
 def test_a_zip_archive_adds_its_images_and_ignores_other_entries(project, manager, api):
@@ -603,7 +641,8 @@ def test_an_item_shows_its_asset(project, annotator, api):
 
     assert response.status_code == 200
     data = response.json()
-    assert (data["id"], data["project"], data["role"]) == (item.pk, project.pk, "task")
+    assert (data["id"], data["project"]) == (item.pk, project.pk)
+    assert "role" not in data  # whether an item is gold is never an annotator's to know
     assert data["asset"] == {
         "sha256": item.asset.sha256,
         "size": item.asset.size,
