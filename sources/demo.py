@@ -101,13 +101,16 @@ def _fill(*, project: Project, manager: User, count: int, gold_every: int, seed:
         files = [(name, io.BytesIO(synthetic.scene_to_png_bytes(scene)))]
         with transaction.atomic():
             (item,) = items_upload(project=project, files=files, role=role)
+            # Every scene's exact ground truth can be regenerated from its seed; only the hidden
+            # gold items carry it as a gold answer, so the rest is real work for the queue.
             Item.objects.filter(pk=item.pk).update(metadata={"synthetic_seed": scene.seed})
-            gold_set(
-                item=item,
-                shapes=synthetic.scene_shapes(scene, kind="box", id_namespace=f"p{project.pk}"),
-                author=manager,
-                source="synthetic",
-            )
+            if role == ItemRole.GOLD:
+                gold_set(
+                    item=item,
+                    shapes=synthetic.scene_shapes(scene, kind="box", id_namespace=f"p{project.pk}"),
+                    author=manager,
+                    source="synthetic",
+                )
         created += 1
     return created
 
@@ -120,6 +123,6 @@ Draw a **tight box** around every circle, square, triangle and star, and pick it
 - Include the whole object, even where another object covers part of it; tick *occluded* then.
 - Tag the scene **day** when its background is bright, **night** when it is dark.
 
-Keyboard: `B` box tool, `V` select, `1`–`9` pick a class, `Delete` removes the selected box,
+Keyboard: `R` box tool, `V` select, `1`–`9` pick a class, `Delete` removes the selected box,
 `Ctrl+Z` / `Ctrl+Shift+Z` undo/redo, `Ctrl+Enter` submits and moves to the next item.
 """
