@@ -300,6 +300,21 @@ export function jobGet(jobId) {
 }
 
 /**
+ * Which version a tag names; null when no such tag exists.
+ * @param {number} projectId
+ * @param {string} name
+ * @returns {Promise<VersionTag | null>}
+ */
+export async function versionTagGet(projectId, name) {
+  try {
+    return await request("GET", `projects/${projectId}/version-tags/${encodeURIComponent(name)}/`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/**
  * Create the tag, or move it here from another version.
  * @param {number} projectId @param {string} name @param {string} versionId
  * @returns {Promise<VersionTag>}

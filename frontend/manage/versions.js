@@ -11,6 +11,7 @@ import {
   versionSnapshot,
   versionsList,
   versionTagDelete,
+  versionTagGet,
   versionTagSet,
 } from "./api.js";
 import { $, errorText, formatTime, h, plural, replace, say } from "./dom.js";
@@ -44,6 +45,7 @@ export function versionsPanel({ projectId, root, canManage, hook }) {
   const listError = $("[data-testid=versions-error]", root);
   /** @type {Version[]} */
   let versions = [];
+  let total = 0; // versions in the project; more than listed when it has over PAGE_SIZE
   /** @type {string | null} */
   let highlighted = null;
 
@@ -243,23 +245,24 @@ export function versionsPanel({ projectId, root, canManage, hook }) {
             form.hidden = true;
             return;
           }
-          if (
-            holder &&
-            !window.confirm(
-              `The tag "${name}" points to version ${shortId(holder.id)}. Move it to ${shortId(
-                version.id,
-              )}?`,
-            )
-          ) {
-            return;
-          }
           try {
+            // An older version beyond the listed page may hold it: ask the server then.
+            const elsewhere = holder
+              ? holder.id
+              : total > versions.length
+                ? (await versionTagGet(projectId, name))?.version
+                : undefined;
+            const question = `The tag "${name}" points to version ${shortId(
+              elsewhere || "",
+            )}. Move it to ${shortId(version.id)}?`;
+            if (elsewhere && !window.confirm(question)) return;
             await versionTagSet(projectId, name, version.id);
             if (holder) holder.tags = holder.tags.filter((tag) => tag !== name);
             version.tags = [...version.tags, name].sort();
             render();
           } catch (failure) {
-            const message = failure instanceof ApiError ? failure.messageFor("name", "version") : null;
+            const message =
+              failure instanceof ApiError ? failure.messageFor("name", "version") : null;
             say(error, message || errorText(failure), "error");
           }
         },
@@ -335,7 +338,7 @@ export function versionsPanel({ projectId, root, canManage, hook }) {
   };
 
   const render = () => {
-    count.textContent = versions.length ? String(versions.length) : "";
+    count.textContent = total ? String(total) : "";
     replace(list, versions.map(row));
     say(
       empty,
@@ -350,6 +353,7 @@ export function versionsPanel({ projectId, root, canManage, hook }) {
     try {
       const page = await versionsList(projectId, { pageSize: PAGE_SIZE });
       versions = page.results;
+      total = page.count;
       say(listError, "");
       render();
     } catch (error) {

@@ -6,10 +6,11 @@ import hashlib
 import pytest
 from playwright.sync_api import Page, expect
 
+import formats
 from projects.models import Membership
-from tests.annotate.factories import box
+from tests.annotate.factories import box, tag
 from tests.projects.factories import items_add, user_create
-from tests.versioning.factories import document_accepted, version_made
+from tests.versioning.factories import TinyExporter, document_accepted, version_made
 from versioning.models import DatasetVersion, ExportFile, Job, VersionTag
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,7 +166,16 @@ def test_manager_snapshots_tags_exports_and_compares_two_versions(
 
 
 def test_annotator_sees_no_versions_tab_and_is_refused_the_diff_page(
-    page: Page, live_server, login, project, manager, annotator, reviewer, outsider, console_errors
+    page: Page,
+    live_server,
+    login,
+    project,
+    manager,
+    annotator,
+    reviewer,
+    outsider,
+    api,
+    console_errors,
 ):
     (item,) = items_add(project)
     document_accepted(item, annotator, reviewer)
@@ -180,6 +190,8 @@ def test_annotator_sees_no_versions_tab_and_is_refused_the_diff_page(
         expect(page.get_by_test_id(hidden)).to_have_count(0)
     response = page.goto(f"{live_server.url}/versions/{new.pk}/diff/?against={old.pk}")
     assert response is not None and response.status == 403
+    for path in ("diff/?against=" + old.pk, "items/", f"items/?ids={item.pk}"):
+        assert api(annotator).get(f"/api/v1/versions/{new.pk}/{path}").status_code == 403
     expect(page.get_by_test_id("diff-row")).to_have_count(0)
 
     page.context.clear_cookies()
@@ -213,6 +225,11 @@ def test_reviewer_views_versions_and_the_diff_but_cannot_snapshot_or_tag(
     expect(rows.nth(1).get_by_test_id("version-tag")).to_have_text("v1.0")
     for absent in ("snapshot-form", "snapshot-button", "tag-add", "tag-remove", "tag-form"):
         expect(page.get_by_test_id(absent)).to_have_count(0)
+    listed = api(reviewer).get(f"/api/v1/versions/{new.pk}/items/?ids={second_item.pk}")
+    assert listed.status_code == 200
+    (entry,) = listed.json()["results"]
+    assert (entry["item"], entry["width"], entry["height"]) == (second_item.pk, 64, 48)
+    assert [shape["label"] for shape in entry["shapes"]] == ["person", "car"]
     refused = api(reviewer).post(f"/api/v1/projects/{project.pk}/versions/", {"message": "x"})
     assert refused.status_code == 403
     assert Job.objects.filter(kind="snapshot").count() == 2  # the two the manager made
@@ -232,4 +249,107 @@ def test_reviewer_views_versions_and_the_diff_but_cannot_snapshot_or_tag(
     expect(diff_rows.first.get_by_test_id("diff-overlay")).to_have_attribute("data-drawn", "2")
     person = page.locator("[data-testid=summary-row][data-label=person]")
     expect(person.locator("[data-column=added]")).to_have_text("1")
+    assert console_errors == []
+
+
+def test_the_diff_page_shows_every_kind_of_change_a_page_at_a_time(
+    page: Page, live_server, login, project, manager, annotator, reviewer, console_errors
+):
+    # given eleven labelled items, then a second annotator's accepted relabel of each, and one
+    # item uploaded after the first version
+    items = items_add(project, 11, size=(160, 120))
+    originals = [box("car", (10, 10, 90, 70)) for _ in items]
+    originals[1] = box("person", (10, 10, 90, 70), attributes={"pose": "sitting"})
+    for item, shape in zip(items, originals, strict=True):
+        document_accepted(item, annotator, reviewer, [shape])
+    old = version_made(project, manager, message="before review")
+    carl = user_create_member(project)
+    relabels = [[{**shape, "points": [10, 10, 90, 40]}] for shape in originals]
+    relabels[0] = [{**originals[0], "label": "person"}]
+    relabels[1] = [{**originals[1], "attributes": {"pose": "standing"}}]
+    relabels[2] = [box("car", (100, 60, 150, 110)), tag("night")]
+    for item, shapes in zip(items, relabels, strict=True):
+        document_accepted(item, carl, reviewer, shapes)
+    (late,) = items_add(project, 1, size=(120, 160))
+    document_accepted(late, annotator, reviewer, [box("person", (5, 5, 60, 100))])
+    new = version_made(project, manager, message="after review")
+
+    login(page, "rita_reviewer")
+    page.goto(f"{live_server.url}/versions/{new.pk}/diff/?against={old.pk}")
+    rows = page.get_by_test_id("diff-row")
+    expect(rows).to_have_count(10)
+    expect(page.get_by_test_id("diff-count")).to_have_text("12")
+    expect(page.get_by_test_id("total-items_changed")).to_have_text("11")
+    expect(page.get_by_test_id("total-items_added")).to_have_text("1")
+    relabelled = page.locator(f"[data-testid=diff-row][data-item-id='{items[0].pk}']")
+    expect(relabelled.get_by_test_id("shape-change")).to_have_text("personboxclass car → person")
+    posed = page.locator(f"[data-testid=diff-row][data-item-id='{items[1].pk}']")
+    expect(posed.get_by_test_id("shape-change")).to_have_text("personboxattributes (pose)")
+    swapped = page.locator(f"[data-testid=diff-row][data-item-id='{items[2].pk}']")
+    expect(swapped.get_by_test_id("shape-change")).to_have_count(3)
+    assert [
+        swapped.get_by_test_id("shape-change").nth(n).get_attribute("data-change") for n in range(3)
+    ] == ["removed", "added", "added"]
+    # the removed car dashed, the new car solid; a tag has no outline
+    expect(swapped.get_by_test_id("diff-overlay")).to_have_attribute("data-drawn", "3")
+    summary = page.get_by_test_id("summary-row")
+    expect(summary).to_have_count(3)
+    car = page.locator("[data-testid=summary-row][data-label=car]")
+    expect(car.locator("[data-column=geometry_changed]")).to_have_text("8")
+    expect(car.locator("[data-column=class_changed_from]")).to_have_text("1")
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('[data-testid=diff-thumbnail]'))
+            .slice(0, 3).every((img) => img.complete && img.naturalWidth > 0)"""
+    )
+    page.screenshot(path=SHOTS.format("diff-kinds"), full_page=True)
+
+    page.get_by_test_id("diff-next").click()
+    expect(rows).to_have_count(2)
+    expect(page.locator("[data-testid=diff-pager] .pager-text")).to_have_text(
+        "Page 2 of 2 · 12 items"
+    )
+    added = page.locator(f"[data-testid=diff-row][data-item-id='{late.pk}']")
+    expect(added.get_by_test_id("diff-change")).to_have_text("added")
+    expect(added.get_by_test_id("diff-overlay")).to_have_attribute("data-drawn", "1")
+    assert console_errors == []
+
+
+def test_a_failed_export_shows_its_error_and_no_download(
+    page: Page,
+    live_server,
+    login,
+    project,
+    manager,
+    annotator,
+    reviewer,
+    monkeypatch,
+    console_errors,
+):
+    def broken_codec(out, *, labels, items):
+        raise ValueError("the codec ran out of disk")
+
+    monkeypatch.setitem(
+        formats.EXPORTERS,
+        "voc",
+        TinyExporter(write=broken_codec, extension="zip", media_type="application/zip"),
+    )
+    (item,) = items_add(project)
+    document_accepted(item, annotator, reviewer)
+    version = version_made(project, manager)
+
+    login(page, "rita_reviewer")  # reviewers export too
+    open_versions(page, live_server, project)
+    row = page.get_by_test_id("version-row").first
+    row.get_by_test_id("export-toggle").click()
+    row.get_by_test_id("export-voc").click()
+    entry = row.get_by_test_id("export-entry")
+    expect(entry.get_by_test_id("job-progress")).to_have_attribute("data-status", "failed")
+    expect(entry.get_by_test_id("job-state")).to_have_text("Failed")
+    expect(entry.get_by_test_id("export-error")).to_have_text(
+        "ValueError: the codec ran out of disk"
+    )
+    expect(entry.get_by_test_id("export-download")).to_have_count(0)
+    assert not ExportFile.objects.filter(version=version).exists()
+    assert Job.objects.get(kind="export").status == "failed"
+    page.screenshot(path=SHOTS.format("export-failed"), full_page=True)
     assert console_errors == []
