@@ -24,9 +24,9 @@ import { formatBytes } from "./upload.js";
 export const EXPORT_FORMATS = [
   { name: "coco", title: "COCO", hint: "JSON: boxes, polygons, RLE masks, keypoints" },
   { name: "voc", title: "Pascal VOC", hint: "zip of XML files per image" },
-  { name: "yolo", title: "YOLO", hint: "Ultralytics layout with data.yaml" },
+  { name: "yolo", title: "YOLO", hint: "zip in the Ultralytics layout, with data.yaml" },
   { name: "jsonl", title: "JSONL", hint: "Loupe's own, lossless" },
-  { name: "parquet", title: "Parquet", hint: "tables for DuckDB / pandas" },
+  { name: "parquet", title: "Parquet", hint: "zip of tables (items, shapes, attributes) for DuckDB, pandas" },
 ];
 const PAGE_SIZE = 100;
 
@@ -189,7 +189,7 @@ export function versionsPanel({ projectId, root, canManage, hook }) {
   const tagChip = (version, name) =>
     h(
       "span",
-      { class: "tag-chip", testid: "version-tag", "data-tag": name },
+      { class: canManage ? "tag-chip removable" : "tag-chip", testid: "version-tag", "data-tag": name },
       name,
       canManage
         ? h(

@@ -234,6 +234,11 @@ def test_reviewer_views_versions_and_the_diff_but_cannot_snapshot_or_tag(
     assert refused.status_code == 403
     assert Job.objects.filter(kind="snapshot").count() == 2  # the two the manager made
 
+    page.screenshot(path=SHOTS.format("reviewer"), full_page=True)
+    page.set_viewport_size({"width": 420, "height": 900})
+    page.screenshot(path=SHOTS.format("reviewer-narrow"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
+
     # the older side chosen from the newer row still reads old -> new
     rows.nth(1).get_by_test_id("compare-select").select_option(new.pk)
     expect(page).to_have_url(f"{live_server.url}/versions/{new.pk}/diff/?against={old.pk}")
@@ -341,6 +346,7 @@ def test_a_failed_export_shows_its_error_and_no_download(
     open_versions(page, live_server, project)
     row = page.get_by_test_id("version-row").first
     row.get_by_test_id("export-toggle").click()
+    page.screenshot(path=SHOTS.format("export-menu"))
     row.get_by_test_id("export-voc").click()
     entry = row.get_by_test_id("export-entry")
     expect(entry.get_by_test_id("job-progress")).to_have_attribute("data-status", "failed")
