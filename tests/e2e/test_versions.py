@@ -359,3 +359,36 @@ def test_a_failed_export_shows_its_error_and_no_download(
     assert Job.objects.get(kind="export").status == "failed"
     page.screenshot(path=SHOTS.format("export-failed"), full_page=True)
     assert console_errors == []
+
+
+def test_job_polling_waits_while_the_tab_is_hidden(
+    page: Page, live_server, login, project, annotator, reviewer, console_errors
+):
+    (item,) = items_add(project)
+    document_accepted(item, annotator, reviewer)
+    # document.hidden as the test says: Chromium headless never hides a tab by itself
+    page.add_init_script(
+        "Object.defineProperty(document, 'hidden', "
+        "{configurable: true, get: () => window.__hidden === true});"
+    )
+    login(page, "alice_manager")
+    open_versions(page, live_server, project)
+    polls: list[str] = []
+    page.on(
+        "request", lambda request: polls.append(request.url) if "/jobs/" in request.url else None
+    )
+
+    page.evaluate("window.__hidden = true")
+    page.get_by_test_id("snapshot-button").click()
+    progress = page.get_by_test_id("snapshot-jobs").get_by_test_id("job-progress")
+    expect(progress).to_have_attribute("data-status", "queued")
+    page.wait_for_timeout(1500)
+    assert polls == []
+    expect(progress).to_have_attribute("data-status", "queued")
+    assert DatasetVersion.objects.count() == 1  # the job itself ran; only the page waited
+
+    page.evaluate("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))")
+    expect(progress).to_have_attribute("data-status", "succeeded")
+    expect(page.get_by_test_id("version-row")).to_have_count(1)
+    assert len(polls) == 1
+    assert console_errors == []
