@@ -10,6 +10,7 @@ from projects import apis as project_apis
 from projects import views as project_views
 from quality import apis as quality_apis
 from versioning import apis as versioning_apis
+from versioning import views as versioning_views
 
 api_v1 = [
     path("auth/token/", loupe_apis.TokenApi.as_view(), name="api-token"),
@@ -103,6 +104,11 @@ api_v1 = [
         name="api-version-diff",
     ),
     path(
+        "versions/<str:version_id>/items/",
+        versioning_apis.VersionItemsApi.as_view(),
+        name="api-version-items",
+    ),
+    path(
         "versions/<str:version_id>/exports/",
         versioning_apis.VersionExportsApi.as_view(),
         name="api-version-exports",
@@ -135,6 +141,7 @@ urlpatterns = [
     path("projects/<int:project_id>/", project_views.project_page, name="project"),
     path("projects/<int:project_id>/label/", annotate_views.label_page, name="label"),
     path("items/<int:item_id>/label/", annotate_views.label_item_page, name="label-item"),
+    path("versions/<str:version_id>/diff/", versioning_views.diff_page, name="version-diff"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

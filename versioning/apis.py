@@ -212,3 +212,50 @@ class VersionDiffApi(APIView):
         response.data["summary"] = diff.summary
         response.data["totals"] = diff.totals
         return response
+
+
+class VersionItemsApi(APIView):
+    """Read-only: what the diff page draws (each side's shapes over the image) and what a
+    client needs to look at one item of a past version."""
+
+    @extend_schema_serializer(component_name="VersionItem")
+    class OutputSerializer(serializers.Serializer):
+        item = serializers.IntegerField(source="item_id")
+        name = serializers.CharField(source="item.name")
+        asset_sha256 = serializers.CharField()
+        width = serializers.IntegerField(source="item.asset.width")
+        height = serializers.IntegerField(source="item.asset.height")
+        split = serializers.CharField()
+        annotation_hash = serializers.CharField(allow_null=True)
+        shapes = serializers.SerializerMethodField()
+
+        def get_shapes(self, row: Any) -> list[dict]:
+            shapes: list[dict] = self.context["shapes_of"].get(row.annotation_hash, [])
+            return shapes
+
+    @extend_schema(
+        responses=OutputSerializer(many=True),
+        parameters=[
+            OpenApiParameter("ids", str, description="comma-separated item ids (at most 100)")
+        ],
+    )
+    def get(self, request: Request, version_id: str) -> Response:
+        """The version's items with their shapes as snapshotted, by item id, paginated."""
+        version, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)
+        item_ids = _ids_param(request.query_params.get("ids"))
+        paginator = Pagination()
+        rows = selectors.version_items_of(version=version, item_ids=item_ids)
+        page = paginator.paginate_queryset(rows, request, view=self) or []
+        context = {"shapes_of": selectors.version_item_shapes(rows=list(page))}
+        return paginator.get_paginated_response(
+            self.OutputSerializer(page, many=True, context=context).data
+        )
+
+
+def _ids_param(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    parts = [part for part in text.split(",") if part.strip()]
+    if len(parts) > 100 or not all(part.strip().isdigit() for part in parts):
+        raise Invalid({"ids": ["Give at most 100 comma-separated item ids."]})
+    return [int(part) for part in parts]

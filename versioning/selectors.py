@@ -100,3 +100,18 @@ def version_diff(*, old: DatasetVersion, new: DatasetVersion) -> Diff:
 def _chunks(values: list[str], size: int = 5000) -> Iterator[list[str]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def version_items_of(*, version: DatasetVersion, item_ids: list[int] | None) -> QuerySet:
+    """The version's manifest rows with each item's name and image size, by item id."""
+    rows = VersionItem.objects.filter(version=version).select_related("item", "item__asset")
+    if item_ids is not None:
+        rows = rows.filter(item_id__in=item_ids)
+    return rows.order_by("item_id")
+
+
+def version_item_shapes(*, rows: list[VersionItem]) -> dict[str, list[dict]]:
+    """The shapes of a page of rows as they were snapshotted, by annotation hash (one query)."""
+    hashes = {row.annotation_hash for row in rows if row.annotation_hash}
+    blobs = AnnotationBlob.objects.filter(content_hash__in=hashes)
+    return dict(blobs.values_list("content_hash", "shapes"))

@@ -242,3 +242,116 @@ export function itemsUpload(projectId, { files = [], archive, role = "task" }, o
     xhr.send(form);
   });
 }
+
+// --- versions, jobs, diffs ----------------------------------------------------------------------
+
+/**
+ * @typedef {{id: number, kind: string, project: number, status: string,
+ *   progress: {done: number, total: number}, error: string, result: any, params: any,
+ *   created_by: string | null, created_at: string, started_at: string | null,
+ *   finished_at: string | null, attempts: number}} Job
+ * @typedef {{items: number, shapes: number, annotated_items?: number,
+ *   splits?: Record<string, number>, shapes_per_class?: Record<string, number>,
+ *   annotators?: Record<string, number>}} VersionStats
+ * @typedef {{id: string, project: number, message: string, author: string | null,
+ *   parent: string | null, created_at: string, schema_hash: string, source: string,
+ *   filters: any, stats: VersionStats, manifest_key: string, tags: string[]}} Version
+ * @typedef {{name: string, version: string, updated_at: string}} VersionTag
+ * @typedef {{shape: string, change: string, label: string, kind: string,
+ *   class?: {from: string, to: string}, geometry?: {iou: number | null},
+ *   attributes?: {from: any, to: any}}} ShapeChange
+ * @typedef {{asset_sha256: string, annotation_hash: string | null, split: string}} DiffSide
+ * @typedef {{item: number, change: string, before: DiffSide | null, after: DiffSide | null,
+ *   shapes?: ShapeChange[]}} DiffRow
+ * @typedef {Page<DiffRow> & {summary: Record<string, Record<string, number>>,
+ *   totals: Record<string, number>}} DiffPage
+ * @typedef {{id: string, label: string, kind: string, points?: number[], rotation?: number,
+ *   attributes?: any, occluded?: boolean}} Shape
+ * @typedef {{item: number, name: string, asset_sha256: string, width: number, height: number,
+ *   split: string, annotation_hash: string | null, shapes: Shape[]}} VersionItem
+ */
+
+/**
+ * @param {number} projectId
+ * @param {{page?: number, pageSize?: number}} [options]
+ * @returns {Promise<Page<Version>>}
+ */
+export function versionsList(projectId, { page = 1, pageSize } = {}) {
+  return request("GET", `projects/${projectId}/versions/${query({ page, page_size: pageSize })}`);
+}
+
+/**
+ * @param {number} projectId
+ * @param {{message: string, source: string}} fields
+ * @returns {Promise<Job>}
+ */
+export function versionSnapshot(projectId, fields) {
+  return request("POST", `projects/${projectId}/versions/`, fields);
+}
+
+/** @param {string} versionId @returns {Promise<Version>} */
+export function versionGet(versionId) {
+  return request("GET", `versions/${encodeURIComponent(versionId)}/`);
+}
+
+/** @param {number} jobId @returns {Promise<Job>} */
+export function jobGet(jobId) {
+  return request("GET", `jobs/${jobId}/`);
+}
+
+/**
+ * Which version a tag names; null when no such tag exists.
+ * @param {number} projectId
+ * @param {string} name
+ * @returns {Promise<VersionTag | null>}
+ */
+export async function versionTagGet(projectId, name) {
+  try {
+    return await request("GET", `projects/${projectId}/version-tags/${encodeURIComponent(name)}/`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+/**
+ * Create the tag, or move it here from another version.
+ * @param {number} projectId @param {string} name @param {string} versionId
+ * @returns {Promise<VersionTag>}
+ */
+export function versionTagSet(projectId, name, versionId) {
+  const path = `projects/${projectId}/version-tags/${encodeURIComponent(name)}/`;
+  return request("PUT", path, { version: versionId });
+}
+
+/** @param {number} projectId @param {string} name @returns {Promise<null>} */
+export function versionTagDelete(projectId, name) {
+  return request("DELETE", `projects/${projectId}/version-tags/${encodeURIComponent(name)}/`);
+}
+
+/** @param {string} versionId @param {string} format @returns {Promise<Job>} */
+export function versionExport(versionId, format) {
+  return request("POST", `versions/${encodeURIComponent(versionId)}/exports/`, { format });
+}
+
+/**
+ * @param {string} versionId  the newer side
+ * @param {string} againstId  the older side
+ * @param {{page?: number, pageSize?: number}} [options]
+ * @returns {Promise<DiffPage>}
+ */
+export function versionDiff(versionId, againstId, { page = 1, pageSize } = {}) {
+  const search = query({ against: againstId, page, page_size: pageSize });
+  return request("GET", `versions/${encodeURIComponent(versionId)}/diff/${search}`);
+}
+
+/**
+ * Items of a version with their shapes as snapshotted.
+ * @param {string} versionId
+ * @param {number[]} itemIds
+ * @returns {Promise<Page<VersionItem>>}
+ */
+export function versionItems(versionId, itemIds) {
+  const search = query({ ids: itemIds.join(","), page_size: Math.max(1, itemIds.length) });
+  return request("GET", `versions/${encodeURIComponent(versionId)}/items/${search}`);
+}

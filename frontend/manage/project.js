@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * /projects/<id>/: guidelines for everyone; items, members and annotations for reviewers and
- * managers; uploads, member changes and settings for managers. The server renders only the
+ * /projects/<id>/: guidelines for everyone; items, members, annotations and versions for
+ * reviewers and managers; uploads, member changes, snapshots, tags and settings for managers. The server renders only the
  * panels the role may use, and the API enforces the same rules.
  */
 
@@ -13,6 +13,7 @@ import { renderMarkdown } from "./markdown.js";
 import { membersPanel } from "./members.js";
 import { projectForm } from "./project-form.js";
 import { uploadPanel } from "./upload.js";
+import { versionsPanel } from "./versions.js";
 
 /** @typedef {import("./api.js").Project} Project */
 /** @typedef {{projectId: number, role: string, username: string}} PageConfig */
@@ -142,6 +143,14 @@ if (isStaff) {
     username: config.username,
   });
   onFirstShow.members = () => members.load();
+
+  const versions = versionsPanel({
+    projectId: config.projectId,
+    root: $("#versions"),
+    canManage: isManager,
+    hook,
+  });
+  onFirstShow.versions = () => versions.load();
 }
 
 if (isManager) {
