@@ -1,0 +1,193 @@
+"""The studio's saves: change sets (PATCH) whose size is the edit's, merges by shape after a
+conflict, tag groups with keys, and class ids that survive a rename."""
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from annotate.models import AnnotationDocument
+from projects.models import Item, Project
+from tests.projects.factories import items_add
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+IMAGE_SIZE = (320, 240)
+SAVED = "Saved"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def open_studio(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+
+
+def studio_state(page: Page) -> dict[str, Any]:
+    return page.evaluate("() => window.loupe.state()")
+
+
+def wait_saved(page: Page) -> None:
+    expect(page.get_by_test_id("save-status")).to_have_text(SAVED)
+
+
+def select_shape(page: Page, shape_id: str) -> None:
+    page.locator(f'[data-testid="shape-row"][data-shape-id="{shape_id}"]').click()
+    page.get_by_test_id("studio-canvas").focus()
+
+
+def document_of(item: Item) -> AnnotationDocument:
+    return AnnotationDocument.objects.get(
+        item=item, annotator__username="bob_annotator", kind="annotator"
+    )
+
+
+def boxes(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(uuid.UUID(int=n + 1, version=4)),
+            "label": "car",
+            "kind": "box",
+            "points": [
+                float(n % 30 * 10),
+                float(n // 30 * 10),
+                n % 30 * 10 + 8.0,
+                n // 30 * 10 + 8.0,
+            ],
+        }
+        for n in range(count)
+    ]
+
+
+def seed(api, annotator, item: Item, shapes: list[dict[str, Any]]) -> None:
+    response = api(annotator).put(
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"shapes": shapes},
+        format="json",
+        HTTP_IF_MATCH='"0"',
+    )
+    assert response.status_code == 201, response.content
+
+
+def record_saves(page: Page) -> list[dict[str, Any]]:
+    """Every document write the page sends: method, body bytes and parsed body."""
+    sent: list[dict[str, Any]] = []
+
+    def on_request(request: Request) -> None:
+        if request.url.endswith("/annotation/") and request.method in ("PUT", "PATCH"):
+            body = request.post_data or ""
+            sent.append(
+                {"method": request.method, "bytes": len(body.encode()), "body": json.loads(body)}
+            )
+
+    page.on("request", on_request)
+    return sent
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+
+def test_a_one_shape_edit_of_a_500_shape_document_patches_that_shape_only(
+    page: Page, live_server, login, project: Project, api, annotator, console_errors
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    shapes = boxes(500)
+    seed(api, annotator, item, shapes)
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
+    sent = record_saves(page)
+
+    target = shapes[123]
+    select_shape(page, target["id"])
+    page.keyboard.press("ArrowDown")
+    wait_saved(page)
+
+    assert [request["method"] for request in sent] == ["PATCH"]
+    body = sent[0]["body"]
+    assert body["add"] == [] and body["delete"] == []
+    assert [shape["id"] for shape in body["update"]] == [target["id"]]
+    assert body["update"][0]["points"] == [
+        target["points"][0],
+        target["points"][1] + 1,
+        target["points"][2],
+        target["points"][3] + 1,
+    ]
+    assert sent[0]["bytes"] < 2048
+    document = document_of(item)
+    assert document.version == 2
+    assert studio_state(page)["shapes"] == document.shapes
+    assert studio_state(page)["version"] == 2
+    expect(page.get_by_test_id("doc-version")).to_have_text("2")
+    assert console_errors == []
+
+
+def test_two_tabs_merge_by_shape_and_only_a_shape_changed_on_both_sides_asks(
+    page: Page, live_server, login, project: Project, api, annotator
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    one, two, three = boxes(3)
+    seed(api, annotator, item, [one, two, three])
+    login(page, "bob_annotator")
+    url = f"{live_server.url}/items/{item.pk}/label/"
+    tab_a = page
+    open_studio(tab_a, url)
+    tab_b = page.context.new_page()
+    open_studio(tab_b, url)
+
+    # A moves shape 1, B (still at version 1) moves shape 2: both moves reach the server.
+    tab_a.bring_to_front()  # a background tab's timers are throttled
+    select_shape(tab_a, one["id"])
+    tab_a.keyboard.press("Shift+ArrowDown")
+    wait_saved(tab_a)
+    tab_b.bring_to_front()
+    select_shape(tab_b, two["id"])
+    tab_b.keyboard.press("Shift+ArrowRight")
+    wait_saved(tab_b)
+    expect(tab_b.get_by_test_id("conflict-banner")).to_be_hidden()
+    by_id = {shape["id"]: shape for shape in document_of(item).shapes}
+    assert by_id[one["id"]]["points"] == [0, 10, 8, 18]
+    assert by_id[two["id"]]["points"] == [20, 0, 28, 8]
+    assert by_id[three["id"]]["points"] == three["points"]
+    # B's page took A's move in the merge.
+    assert studio_state(tab_b)["shapes"] == document_of(item).shapes
+
+    # Both edit shape 3: A (behind B) merges cleanly; B then has to choose.
+    tab_a.bring_to_front()
+    select_shape(tab_a, three["id"])
+    tab_a.keyboard.press("Shift+ArrowDown")
+    wait_saved(tab_a)
+    assert studio_state(tab_a)["shapes"] == document_of(item).shapes
+    tab_b.bring_to_front()
+    select_shape(tab_b, three["id"])
+    tab_b.keyboard.press("Shift+ArrowLeft")
+    expect(tab_b.get_by_test_id("conflict-banner")).to_be_visible()
+    rows = tab_b.get_by_test_id("conflict-row")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-shape-id", three["id"])
+    expect(tab_b.get_by_test_id("save-status")).to_have_text("Conflict")
+    tab_b.screenshot(path="/tmp/shots/merge-choice.png")
+    # Nothing was written while the choice is open; A's geometry is still the server's.
+    assert {s["id"]: s for s in document_of(item).shapes}[three["id"]]["points"] == [20, 10, 28, 18]
+
+    rows.first.get_by_test_id("conflict-keep-mine").click()
+    wait_saved(tab_b)
+    expect(tab_b.get_by_test_id("conflict-banner")).to_be_hidden()
+    document = document_of(item)
+    by_id = {shape["id"]: shape for shape in document.shapes}
+    assert by_id[three["id"]]["points"] == [10, 0, 18, 8]
+    assert by_id[one["id"]]["points"] == [0, 10, 8, 18]
+    assert by_id[two["id"]]["points"] == [20, 0, 28, 8]
+    assert studio_state(tab_b)["shapes"] == document.shapes
+
+    # And "keep theirs" takes the other side's shape into the page.
+    tab_a.bring_to_front()
+    select_shape(tab_a, three["id"])
+    tab_a.keyboard.press("ArrowUp")
+    expect(tab_a.get_by_test_id("conflict-row")).to_have_count(1)
+    tab_a.get_by_test_id("conflict-keep-theirs").click()
+    wait_saved(tab_a)
+    assert studio_state(tab_a)["shapes"] == document_of(item).shapes
+    assert {s["id"]: s for s in document_of(item).shapes}[three["id"]]["points"] == [10, 0, 18, 8]
