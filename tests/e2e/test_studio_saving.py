@@ -10,7 +10,7 @@ from playwright.sync_api import Page, Request, expect
 
 from annotate.models import AnnotationDocument
 from projects.models import Item, Project
-from tests.projects.factories import items_add
+from tests.projects.factories import items_add, project_with_members
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -191,3 +191,121 @@ def test_two_tabs_merge_by_shape_and_only_a_shape_changed_on_both_sides_asks(
     wait_saved(tab_a)
     assert studio_state(tab_a)["shapes"] == document_of(item).shapes
     assert {s["id"]: s for s in document_of(item).shapes}[three["id"]]["points"] == [10, 0, 18, 8]
+
+
+TAG_LABELS: list[dict[str, Any]] = [
+    {"name": "car", "color": "#ff0000", "kind": "box"},
+    {"name": "day", "color": "#ffee00", "kind": "tag", "group": "time", "group_choice": "single"},
+    {"name": "night", "color": "#000080", "kind": "tag", "group": "time"},
+    {
+        "name": "rain",
+        "color": "#0088ff",
+        "kind": "tag",
+        "group": "weather",
+        "group_choice": "multi",
+    },
+    {"name": "fog", "color": "#aaaaaa", "kind": "tag", "group": "weather", "group_choice": "multi"},
+]
+
+
+def tag_names(shapes: list[dict[str, Any]]) -> list[str]:
+    return sorted(shape["label"] for shape in shapes if shape["kind"] == "tag")
+
+
+def test_tag_keys_toggle_a_single_choice_group_as_radio_buttons_and_a_multi_group_as_checkboxes(
+    page: Page, live_server, login, manager, annotator, console_errors
+):
+    project = project_with_members(manager=manager, labels=TAG_LABELS, bob_annotator="annotator")
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
+    sent = record_saves(page)
+    groups = page.get_by_test_id("tag-group")
+    expect(groups).to_have_count(2)
+    expect(groups.nth(0).locator("h3")).to_have_text("time")
+    expect(groups.nth(0)).to_have_attribute("data-choice", "single")
+    expect(groups.nth(1)).to_have_attribute("data-choice", "multi")
+    expect(page.locator('.tag-option:has([data-label="night"]) kbd')).to_have_text("⇧2")
+    page.get_by_test_id("studio-canvas").focus()
+
+    page.keyboard.press("Shift+Digit1")  # day
+    wait_saved(page)
+    assert tag_names(document_of(item).shapes) == ["day"]
+    page.keyboard.press("Shift+Digit2")  # night unticks day, in one change set
+    wait_saved(page)
+    assert tag_names(document_of(item).shapes) == ["night"]
+    assert sent[-1]["method"] == "PATCH"
+    assert len(sent[-1]["body"]["add"]) == 1 and len(sent[-1]["body"]["delete"]) == 1
+    expect(page.locator('[data-testid="tag-toggle"][data-label="day"]')).not_to_be_checked()
+    expect(page.locator('[data-testid="tag-toggle"][data-label="night"]')).to_be_checked()
+
+    page.keyboard.press("Shift+Digit3")  # rain and fog: both, a multi-choice group
+    page.keyboard.press("Shift+Digit4")
+    wait_saved(page)
+    assert tag_names(document_of(item).shapes) == ["fog", "night", "rain"]
+    page.keyboard.press("Shift+Digit4")  # untick fog
+    wait_saved(page)
+    document = document_of(item)
+    assert tag_names(document.shapes) == ["night", "rain"]
+    assert studio_state(page)["shapes"] == document.shapes
+    assert studio_state(page)["activeLabel"] == "car"  # Shift+n never picks a drawing class
+
+    page.keyboard.press("?")
+    help_text = page.get_by_test_id("help-overlay").inner_text()
+    assert "Shift+1" in help_text and "Tick or untick the n-th image tag" in help_text
+    page.keyboard.press("?")
+    page.screenshot(path="/tmp/shots/tag-groups.png")
+    assert console_errors == []
+
+
+def test_a_class_renamed_while_the_studio_is_open_keeps_its_shapes_under_the_new_name(
+    page: Page, live_server, login, project: Project, api, manager, console_errors
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    url = f"{live_server.url}/items/{item.pk}/label/"
+    open_studio(page, url)
+    car_id = next(label["id"] for label in project.labels if label["name"] == "car")
+
+    page.keyboard.press("r")
+    start = page.evaluate("() => window.loupe.imageToScreen(40, 40)")
+    end = page.evaluate("() => window.loupe.imageToScreen(120, 100)")
+    page.mouse.move(start["x"], start["y"])
+    page.mouse.down()
+    page.mouse.move(end["x"], end["y"], steps=5)
+    page.mouse.up()
+    wait_saved(page)
+    (drawn,) = document_of(item).shapes
+    assert drawn["label"] == "car" and drawn["label_id"] == car_id
+
+    labels = [
+        {**label, "name": "automobile"} if label["id"] == car_id else label
+        for label in project.labels
+    ]
+    response = api(manager).patch(
+        f"/api/v1/projects/{project.pk}/", {"labels": labels}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+    open_studio(page, url)
+    rows = page.get_by_test_id("shape-row")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-label", "automobile")
+    expect(page.locator('[data-testid="label-option"][data-label="automobile"]')).to_be_visible()
+    expect(page.get_by_text("Unknown label")).to_have_count(0)
+    (shape,) = studio_state(page)["shapes"]
+    assert shape["label"] == "automobile" and shape["label_id"] == car_id
+    # Re-classing and drawing under the new name save with the same id.
+    page.keyboard.press("r")
+    page.mouse.move(
+        *(lambda p: (p["x"], p["y"]))(page.evaluate("() => window.loupe.imageToScreen(150, 120)"))
+    )
+    page.mouse.down()
+    end = page.evaluate("() => window.loupe.imageToScreen(220, 200)")
+    page.mouse.move(end["x"], end["y"], steps=5)
+    page.mouse.up()
+    wait_saved(page)
+    shapes = document_of(item).shapes
+    assert [(s["label"], s["label_id"]) for s in shapes] == [("automobile", car_id)] * 2
+    assert studio_state(page)["shapes"] == shapes
+    assert console_errors == []
