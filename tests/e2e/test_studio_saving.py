@@ -309,3 +309,43 @@ def test_a_class_renamed_while_the_studio_is_open_keeps_its_shapes_under_the_new
     assert [(s["label"], s["label_id"]) for s in shapes] == [("automobile", car_id)] * 2
     assert studio_state(page)["shapes"] == shapes
     assert console_errors == []
+
+
+def test_changes_kept_offline_are_merged_by_shape_with_what_was_saved_meanwhile(
+    page: Page, live_server, login, project: Project, api, annotator
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    one, two = boxes(2)
+    seed(api, annotator, item, [one, two])
+    login(page, "bob_annotator")
+    url = f"{live_server.url}/items/{item.pk}/label/"
+    open_studio(page, url)
+    context = page.context
+
+    context.set_offline(True)
+    select_shape(page, one["id"])
+    page.keyboard.press("Shift+ArrowDown")
+    expect(page.get_by_test_id("save-status")).to_have_text("Offline — changes kept locally")
+    page.close()
+
+    # Meanwhile another client moves shape 2.
+    moved_two = {**two, "points": [10.0, 50.0, 18.0, 58.0]}
+    response = api(annotator).patch(
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"update": [moved_two]},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 200, response.content
+
+    context.set_offline(False)
+    reopened = context.new_page()
+    open_studio(reopened, url)
+    wait_saved(reopened)
+    expect(reopened.get_by_test_id("conflict-banner")).to_be_hidden()
+    document = document_of(item)
+    by_id = {shape["id"]: shape for shape in document.shapes}
+    assert by_id[one["id"]]["points"] == [0, 10, 8, 18]
+    assert by_id[two["id"]]["points"] == [10, 50, 18, 58]
+    assert studio_state(reopened)["shapes"] == document.shapes
+    assert reopened.evaluate("() => Object.keys(localStorage)") == []
