@@ -53,6 +53,9 @@ export function createActions(context) {
       case 'class.pick':
         labels.pick(Number(key));
         break;
+      case 'tag.toggle':
+        labels.toggleTagNumber(Number(key.slice(-1)));
+        break;
       case 'shape.delete':
         if (state.selectedId) state.remove(state.selectedId);
         break;

@@ -64,12 +64,8 @@ export class Api {
   /** @param {string} root e.g. "/api/v1/" */
   constructor(root) {
     this.root = root.endsWith('/') ? root : `${root}/`;
-    /**
-     * Whether saves go as PATCH change sets. The server of this branch takes only PUT; the
-     * document PATCH endpoint is being added on the server side, and turning this on is all
-     * the saver needs.
-     */
-    this.supportsPatch = false;
+    /** Saves go as PATCH change sets; false falls back to PUTting every shape. */
+    this.supportsPatch = true;
   }
 
   /**
@@ -171,11 +167,11 @@ export class Api {
 
   /**
    * Sends a change set (add / update / delete by shape id) if the server still holds `version`.
-   * Used once `supportsPatch` is true, i.e. when the server answers PATCH on the document.
+   * The answer is short: the new version, content hash and status, not the shapes.
    * @param {number} itemId
    * @param {{add: import('./state.js').Shape[], update: import('./state.js').Shape[], delete: string[]}} changeSet
    * @param {number} version
-   * @returns {Promise<{doc: AnnotationDoc, version: number}>}
+   * @returns {Promise<{doc: {version: number, content_hash?: string, status: string}, version: number}>}
    */
   async patchAnnotation(itemId, changeSet, version) {
     const response = await this.request('PATCH', `items/${itemId}/annotation/`, {

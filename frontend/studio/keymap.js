@@ -87,7 +87,8 @@ export class Keymap {
     // reach the digit row's bindings.
     const digit = event.code.match(/^Digit([0-9])$/);
     if (!digit || event.ctrlKey || event.metaKey) return [];
-    return this.byCombo.get(event.altKey ? `Alt+${digit[1]}` : digit[1]) || [];
+    const mod = event.altKey ? 'Alt+' : event.shiftKey ? 'Shift+' : '';
+    return this.byCombo.get(`${mod}${digit[1]}`) || [];
   }
 
   /** @param {KeyboardEvent} event @returns {Match|null} */
@@ -146,7 +147,9 @@ export class Keymap {
       const table = document.createElement('dl');
       for (const binding of bindings) {
         const keys = document.createElement('dt');
-        const shown = binding.action === 'class.pick' ? ['1', '…', '9'] : binding.keys;
+        // A run of nine keys (1-9, Shift+1-9) reads as its first and last.
+        const run = binding.keys.length === 9 && binding.keys[0].endsWith('1');
+        const shown = run ? [binding.keys[0], '…', binding.keys[8]] : binding.keys;
         for (const key of shown) {
           const kbd = document.createElement('kbd');
           kbd.textContent = key === '…' ? key : displayKey(key);

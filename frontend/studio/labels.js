@@ -2,8 +2,9 @@
 /**
  * The class picker: drawable classes as a list with colour swatches and 1-9 shortcuts (picking
  * one makes it the class of the next shape, switches to its kind's tool, and re-classes the
- * selected shape when the user selected one of that kind), tag classes as checkboxes that add
- * or remove a tag shape.
+ * selected shape when the user selected one of that kind), tag classes as toggles that add or
+ * remove a tag shape (Shift+1-9), grouped under their group's name: a single-choice group's
+ * toggles behave as radio buttons, a multi-choice group's as checkboxes.
  */
 
 /**
@@ -167,21 +168,59 @@ export class LabelPanel {
     }
 
     tagList.replaceChildren();
+    // Ungrouped tags first, then each group under its name; Shift+n toggles the n-th tag class.
+    /** @type {Map<string|null, LabelClass[]>} */
+    const groups = new Map([[null, []]]);
     for (const label of this.tagClasses) {
-      const row = document.createElement('label');
-      row.className = 'tag-option';
-      const input = document.createElement('input');
-      input.type = 'checkbox';
-      input.dataset.testid = 'tag-toggle';
-      input.dataset.label = label.name;
-      input.addEventListener('change', () => this.toggleTag(label.name, input.checked));
-      const swatch = document.createElement('span');
-      swatch.className = 'swatch';
-      swatch.style.backgroundColor = label.color;
-      const name = document.createElement('span');
-      name.textContent = label.name;
-      row.append(input, swatch, name);
-      tagList.append(row);
+      const group = label.group || null;
+      groups.set(group, [...(groups.get(group) || []), label]);
+    }
+    for (const [group, members] of groups) {
+      if (!members.length) continue;
+      const single = group !== null && tagChoice(members[0]) === 'single';
+      const box = document.createElement('div');
+      box.className = 'tag-group';
+      box.dataset.testid = 'tag-group';
+      if (group !== null) {
+        box.dataset.group = group;
+        box.dataset.choice = single ? 'single' : 'multi';
+        box.setAttribute('role', single ? 'radiogroup' : 'group');
+        const heading = document.createElement('h3');
+        heading.className = 'tag-group-name';
+        heading.textContent = group;
+        heading.title = single ? 'Pick one' : 'Pick any';
+        box.setAttribute('aria-label', group);
+        box.append(heading);
+      }
+      const options = document.createElement('div');
+      options.className = 'tag-options';
+      for (const label of members) {
+        const number = this.tagClasses.indexOf(label) + 1;
+        const row = document.createElement('label');
+        row.className = single ? 'tag-option single' : 'tag-option';
+        const input = document.createElement('input');
+        input.type = 'checkbox';
+        if (single) input.setAttribute('role', 'radio');
+        input.dataset.testid = 'tag-toggle';
+        input.dataset.label = label.name;
+        input.addEventListener('change', () => this.toggleTag(label.name, input.checked));
+        const swatch = document.createElement('span');
+        swatch.className = 'swatch';
+        swatch.style.backgroundColor = label.color;
+        const name = document.createElement('span');
+        name.textContent = label.name;
+        row.append(input, swatch, name);
+        if (number <= 9) {
+          const key = document.createElement('kbd');
+          key.textContent = `⇧${number}`;
+          row.title = `${label.name} (Shift+${number})`;
+          input.setAttribute('aria-keyshortcuts', `Shift+${number}`);
+          row.append(key);
+        }
+        options.append(row);
+      }
+      box.append(options);
+      tagList.append(box);
     }
     if (!this.tagClasses.length) tagList.append(emptyNote('No image tags in this project.'));
     this.syncActive();
@@ -211,27 +250,59 @@ export class LabelPanel {
   }
 
   /**
+   * Ticks or unticks a tag class. Ticking one of a single-choice group unticks the group's
+   * other classes in the same change set (one undo step, one save).
    * @param {string} name
    * @param {boolean} on
    */
   toggleTag(name, on) {
-    const existing = this.state
-      .list()
-      .filter((shape) => shape.kind === 'tag' && shape.label === name);
+    const label = this.byName.get(name);
+    const tags = this.state.list().filter((shape) => shape.kind === 'tag');
+    const existing = tags.filter((shape) => shape.label === name);
+    /** @type {import('./state.js').ChangeSet} */
+    const changes = [];
     if (on && !existing.length) {
-      this.state.add({
-        id: uuid(),
-        label: name,
-        ...labelRef(this.byName.get(name)),
-        kind: 'tag',
-        points: [],
-        attributes: attributesFor(this.byName.get(name)),
-        occluded: false,
+      if (label && label.group && tagChoice(label) === 'single') {
+        const rivals = new Set(
+          this.tagClasses
+            .filter((other) => other.group === label.group && other.name !== name)
+            .map((other) => other.name),
+        );
+        for (const shape of tags) {
+          if (rivals.has(shape.label)) changes.push({ id: shape.id, before: shape, after: null });
+        }
+      }
+      const id = uuid();
+      changes.push({
+        id,
+        before: null,
+        after: {
+          id,
+          label: name,
+          ...labelRef(label),
+          kind: 'tag',
+          points: [],
+          attributes: attributesFor(label),
+          occluded: false,
+        },
       });
     } else if (!on && existing.length) {
-      this.state.apply(existing.map((shape) => ({ id: shape.id, before: shape, after: null })));
+      for (const shape of existing) changes.push({ id: shape.id, before: shape, after: null });
     }
+    if (changes.length) this.state.apply(changes);
     this.syncTags();
+  }
+
+  /**
+   * Toggles the n-th tag class (1-9), as Shift+n does.
+   * @param {number} number
+   */
+  toggleTagNumber(number) {
+    const label = this.tagClasses[number - 1];
+    if (!label || this.state.readOnly) return false;
+    const on = this.state.list().some((shape) => shape.kind === 'tag' && shape.label === label.name);
+    this.toggleTag(label.name, !on);
+    return true;
   }
 
   /**
@@ -266,6 +337,14 @@ export class LabelPanel {
       element.disabled = this.state.readOnly;
     }
   }
+}
+
+/**
+ * A tag group's choice: "single" unless the class says "multi".
+ * @param {LabelClass} label
+ */
+function tagChoice(label) {
+  return label.group_choice === 'multi' ? 'multi' : 'single';
 }
 
 /** @param {string} text */

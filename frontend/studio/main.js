@@ -14,7 +14,7 @@ import { LabelPanel } from './labels.js';
 import { renderMarkdown } from './markdown.js';
 import { AttributeEditor, ShapeList } from './panels.js';
 import { STATUS_TEXT, Saver, changeSetBody } from './saver.js';
-import { State, diffShapes } from './state.js';
+import { State } from './state.js';
 import { BoxTool } from './tools/box.js';
 import { BrushTool } from './tools/brush.js';
 import { ChainTool } from './tools/chain.js';
@@ -69,7 +69,7 @@ const ui = {
   skip: /** @type {HTMLButtonElement} */ (byTestId('skip-button')),
   conflict: byTestId('conflict-banner'),
   conflictText: query('.conflict-text'),
-  conflictKeep: /** @type {HTMLButtonElement} */ (byTestId('conflict-keep')),
+  conflictList: byTestId('conflict-list'),
   queueEmpty: byTestId('queue-empty'),
   stageMessage: byTestId('stage-message'),
   stageMessageText: query('.stage-message-text'),
@@ -163,29 +163,90 @@ saver.addEventListener('status', (event) => {
 });
 
 saver.addEventListener('saved', (event) => {
-  setDocStatus(/** @type {CustomEvent} */ (event).detail.doc.status);
+  // A PATCH answers {version, content_hash, status}; a PUT the whole document. Both have status.
+  const { doc } = /** @type {CustomEvent} */ (event).detail;
+  if (doc && doc.status) setDocStatus(doc.status);
 });
 
 saver.addEventListener('error', (event) => {
   const { message, errors } = /** @type {CustomEvent} */ (event).detail;
-  const index = Number(Object.keys(errors?.shapes || {})[0]);
-  const shape = Number.isInteger(index) ? state.list()[index] : undefined;
+  // A PUT keys shape errors by position, a PATCH by shape id.
+  const key = Object.keys(errors?.shapes || {})[0];
+  const shape = key === undefined ? undefined : state.get(key) || state.list()[Number(key)];
   if (shape) state.select(shape.id);
   say(`Not saved: ${message}`, 'error');
 });
 
 saver.addEventListener('conflict', (event) => {
-  const conflict = /** @type {CustomEvent} */ (event).detail;
-  ui.conflictText.textContent =
-    conflict.reason === 'locked'
-      ? 'This annotation was accepted by a reviewer and can no longer be edited. ' +
-        'Reload to see the accepted version.'
-      : `Someone (or another tab) saved this item since you loaded it${
-          conflict.serverVersion !== null ? ` (now version ${conflict.serverVersion})` : ''
-        }. Your edits are kept in this tab: reload to take the saved version, or keep yours.`;
-  ui.conflictKeep.hidden = conflict.reason === 'locked' || conflict.serverVersion === null;
+  const conflict = /** @type {import('./saver.js').ConflictInfo} */ (
+    /** @type {CustomEvent} */ (event).detail
+  );
+  if (!conflict) return;
+  if (conflict.reason === 'locked') {
+    ui.conflictText.textContent =
+      'This annotation was accepted by a reviewer and can no longer be edited. ' +
+      'Reload to see the accepted version.';
+  } else if (conflict.reason === 'merge') {
+    const count = conflict.conflicts?.length || 0;
+    ui.conflictText.textContent =
+      `Another tab or person saved this item (now version ${conflict.serverVersion}). ` +
+      'Changes to different shapes were merged. ' +
+      `${count === 1 ? 'One shape was' : `${count} shapes were`} changed on both sides: ` +
+      'choose which version to keep.';
+  } else {
+    ui.conflictText.textContent =
+      'Someone (or another tab) saved this item since you loaded it, and it could not be ' +
+      'merged. Your edits are kept in this tab and in this browser; reload to take the saved version.';
+  }
+  renderConflicts(conflict.conflicts || []);
   ui.conflict.hidden = false;
 });
+
+/**
+ * One row per shape changed on both sides: what it is, and a button for each side. Pointing at
+ * a row selects (highlights) the shape.
+ * @param {import('./saver.js').ShapeConflict[]} conflicts
+ */
+function renderConflicts(conflicts) {
+  ui.conflictList.replaceChildren();
+  ui.conflictList.hidden = conflicts.length === 0;
+  for (const { id, mine, theirs } of conflicts) {
+    const row = document.createElement('li');
+    row.className = 'conflict-row';
+    row.dataset.testid = 'conflict-row';
+    row.dataset.shapeId = id;
+    const name = document.createElement('span');
+    const shape = mine || theirs;
+    const what = !mine ? ' (you deleted it)' : !theirs ? ' (deleted by the other side)' : '';
+    const place = state.order.indexOf(id);
+    const number = place >= 0 ? ` #${place + 1}` : '';
+    name.textContent = `${shape ? `${shape.label} ${shape.kind}` : 'shape'}${number}${what}`;
+    const show = () => {
+      if (state.get(id)) {
+        state.select(id);
+        const bounds = canvas.boundsOf(/** @type {import('./state.js').Shape} */ (state.get(id)));
+        if (bounds) canvas.reveal(bounds);
+      }
+    };
+    row.addEventListener('mouseenter', show);
+    row.addEventListener('focusin', show);
+    /** @param {'mine'|'theirs'} side @param {string} text */
+    const button = (side, text) => {
+      const element = document.createElement('button');
+      element.type = 'button';
+      element.className = side === 'mine' ? 'button' : 'button primary';
+      element.dataset.testid = `conflict-keep-${side}`;
+      element.textContent = text;
+      element.addEventListener('click', () => {
+        saver.resolve(id, side);
+        if (!saver.conflict) ui.conflict.hidden = true;
+      });
+      return element;
+    };
+    row.append(name, button('mine', 'Keep mine'), button('theirs', 'Keep theirs'));
+    ui.conflictList.append(row);
+  }
+}
 
 /** @param {string} status */
 function setDocStatus(status) {
@@ -326,22 +387,16 @@ async function openItem(item) {
 }
 
 /**
- * Puts back shapes a previous visit could not send. Made on the version the server still has,
- * they are simply saved; made on an older one, the user chooses between them and the server's.
+ * Puts back changes a previous visit could not send. Made on the version the server still has,
+ * they are simply saved; made on an older one, they are merged by shape with the server's.
  * @param {import('./state.js').Shape[]} serverShapes
  * @param {number} serverVersion
  */
 function restoreUnsent(serverShapes, serverVersion) {
   const copy = saver.unsentCopy(serverShapes);
   if (!copy || state.readOnly) return;
-  const stale = copy.baseVersion !== serverVersion;
-  saver.version = copy.baseVersion;
-  state.apply(diffShapes(serverShapes, copy.shapes));
-  if (stale) {
-    saver.enterConflict({ reason: 'stale', serverVersion, message: '' });
-  } else {
-    say('Restored changes that had not reached the server; saving them now.');
-  }
+  const stale = saver.restore(copy, serverShapes, serverVersion);
+  if (!stale) say('Restored changes that had not reached the server; saving them now.');
 }
 
 async function nextFromQueue() {
@@ -495,10 +550,6 @@ ui.help.addEventListener('click', (event) => {
   if (event.target === ui.help) ui.help.hidden = true;
 });
 byTestId('conflict-reload').addEventListener('click', () => reloadFromServer());
-ui.conflictKeep.addEventListener('click', () => {
-  ui.conflict.hidden = true;
-  saver.keepMine();
-});
 
 // --- start ---------------------------------------------------------------------------------
 
@@ -533,6 +584,8 @@ Object.assign(window, {
     }),
     /** What a PATCH would carry now: the changes the server has not acknowledged. */
     pendingChanges: () => changeSetBody(saver.pending),
+    /** Shapes changed on both sides of a merge, waiting for the user's choice. */
+    conflicts: () => [...saver.conflicts.keys()],
     /** How often each layer was drawn: an overlay-only pointer move must not repaint shapes. */
     paints: () => ({
       shapes: canvas.painter.paints,

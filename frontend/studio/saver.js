@@ -1,22 +1,64 @@
 // @ts-check
 /**
  * Autosave. Every change is written to localStorage at once and sent ~600 ms after the last one
- * with If-Match, one request at a time: as the change set of what is not yet acknowledged
- * (PATCH add/update/delete by shape id) when the server takes it, else as the whole shapes list. The local copy is dropped only
- * when the server has acknowledged exactly what it holds, so a closed tab, a dropped connection
- * or a crashed browser loses nothing. A stale version (412) or a locked document (409) stops
- * autosave until the user picks a side; network failures retry with backoff.
+ * with If-Match, one request at a time, as the change set of what is not yet acknowledged
+ * (PATCH add/update/delete by shape id), so a one-shape edit costs one shape whatever the
+ * document's size. The local copy (shapes and the pending changes with their base) is dropped
+ * only when the server has acknowledged exactly what it holds, so a closed tab, a dropped
+ * connection or a crashed browser loses nothing.
+ *
+ * A stale version (412) is merged by shape: the server's document is fetched, the shapes only
+ * the other side changed come into the page, this tab's changes to shapes the other side left
+ * alone are re-sent on top of the server's version, and only the shapes changed on both sides
+ * (or deleted on one and edited on the other) wait for the user's choice. A locked document
+ * (409) stops autosave; network failures retry with backoff.
  */
 
 import { ApiError, NetworkError } from './api.js';
-import { sameShapes } from './state.js';
+import { normaliseShape, sameShapes } from './state.js';
+
+/**
+ * @typedef {import('./state.js').Shape} Shape
+ * @typedef {{before: Shape|null|undefined, after: Shape|null}} Pending
+ * `before` is the shape as the server last acknowledged it (null: not there); undefined when the
+ * base is unknown (a local copy from an older studio), so any difference is the user's choice.
+ * @typedef {{id: string, mine: Shape|null, theirs: Shape|null}} ShapeConflict
+ */
+
+/** @param {Shape|null|undefined} a @param {Shape|null|undefined} b */
+function sameShape(a, b) {
+  if (!a || !b) return !a && !b;
+  return JSON.stringify(normaliseShape(a)) === JSON.stringify(normaliseShape(b));
+}
+
+/**
+ * Three-way merge of this tab's unacknowledged changes with the server's shapes: base = each
+ * change's `before`, mine = its `after`, theirs = the server's shape of that id.
+ * @param {Map<string, Pending>} pending
+ * @param {Map<string, Shape>} theirs
+ * @returns {{clean: Map<string, Pending>, conflicts: ShapeConflict[]}} changes to re-send on
+ *   top of theirs, and the shapes changed on both sides
+ */
+export function mergeChanges(pending, theirs) {
+  /** @type {Map<string, Pending>} */
+  const clean = new Map();
+  /** @type {ShapeConflict[]} */
+  const conflicts = [];
+  for (const [id, { before, after }] of pending) {
+    const server = theirs.get(id) ?? null;
+    if (sameShape(server, after)) continue; // both sides made the same change
+    if (before !== undefined && sameShape(server, before)) clean.set(id, { before: server, after });
+    else conflicts.push({ id, mine: after, theirs: server });
+  }
+  return { clean, conflicts };
+}
 
 /**
  * The PATCH body for unacknowledged changes: shapes added, updated (whole shapes) and deleted.
- * @param {Map<string, {before: import('./state.js').Shape|null, after: import('./state.js').Shape|null}>} pending
+ * @param {Map<string, Pending>} pending
  */
 export function changeSetBody(pending) {
-  /** @type {{add: import('./state.js').Shape[], update: import('./state.js').Shape[], delete: string[]}} */
+  /** @type {{add: Shape[], update: Shape[], delete: string[]}} */
   const body = { add: [], update: [], delete: [] };
   for (const [id, { before, after }] of pending) {
     if (!after) body.delete.push(id);
@@ -37,9 +79,10 @@ export const STATUS_TEXT = {
 
 /**
  * @typedef {keyof typeof STATUS_TEXT} SaveStatus
- * @typedef {{baseVersion: number, shapes: import('./state.js').Shape[], savedAt: number,
- *   tab: string}} LocalCopy
- * @typedef {{reason: 'stale'|'locked', serverVersion: number|null, message: string}} ConflictInfo
+ * @typedef {{baseVersion: number, shapes: Shape[], savedAt: number, tab: string,
+ *   changes?: {id: string, before: Shape|null, after: Shape|null}[]}} LocalCopy
+ * @typedef {{reason: 'stale'|'locked'|'merge', serverVersion: number|null, message: string,
+ *   conflicts?: ShapeConflict[]}} ConflictInfo
  */
 
 const DEBOUNCE_MS = 600;
@@ -72,13 +115,17 @@ export class Saver extends EventTarget {
     /** @type {ReturnType<typeof setTimeout>|undefined} */
     this.timer = undefined;
     this.retryMs = RETRY_FIRST_MS;
+    /** The last send was refused (a 400): settle() stops asking until the user changes it. */
+    this.refused = false;
     /**
      * What the server has not acknowledged, by shape id: the shape as the server last had it
-     * (before) and as it is now (after). A PATCH is built from it; a PUT does not need it.
-     * @type {Map<string, {before: import('./state.js').Shape|null, after: import('./state.js').Shape|null}>}
+     * (before) and as it is now (after). A PATCH is built from it, and a 412 merged with it.
+     * @type {Map<string, Pending>}
      */
     this.pending = new Map();
-    this.wholeNext = false;
+    /** Shapes changed on both sides after a merge, waiting for the user's choice, by id. */
+    /** @type {Map<string, ShapeConflict>} */
+    this.conflicts = new Map();
 
     state.addEventListener('change', (event) => {
       const { origin, changeSet } = /** @type {CustomEvent} */ (event).detail;
@@ -86,6 +133,7 @@ export class Saver extends EventTarget {
         this.pending.clear();
         return;
       }
+      if (origin === 'remote') return; // the server's own shapes, brought in by a merge
       this.record(changeSet);
       this.changed();
     });
@@ -107,6 +155,7 @@ export class Saver extends EventTarget {
     this.conflict = null;
     this.retryMs = RETRY_FIRST_MS;
     this.pending.clear();
+    this.conflicts.clear();
     this.setStatus('saved');
   }
 
@@ -116,6 +165,7 @@ export class Saver extends EventTarget {
       const earlier = this.pending.get(change.id);
       const before = earlier ? earlier.before : change.before;
       if (!before && !change.after) this.pending.delete(change.id); // added, then removed
+      else if (before && sameShape(before, change.after)) this.pending.delete(change.id); // undone
       else this.pending.set(change.id, { before, after: change.after });
     }
   }
@@ -149,25 +199,26 @@ export class Saver extends EventTarget {
     return this.inflight;
   }
 
-  /** @param {boolean} [whole] send every shape (after a conflict) even where PATCH exists */
-  async send(whole = false) {
+  async send() {
     const itemId = /** @type {number} */ (this.itemId);
-    const revision = this.state.revision;
     const sent = new Map(this.pending);
+    this.refused = false;
     this.setStatus('saving');
     try {
       const { doc, version } =
-        this.api.supportsPatch && !whole && !this.wholeNext
+        this.api.supportsPatch
           ? await this.api.patchAnnotation(itemId, changeSetBody(sent), this.version)
           : await this.api.saveAnnotation(itemId, this.state.list(), this.version);
       if (itemId !== this.itemId) return; // the user moved on; the next item is tracked afresh
       for (const [id, change] of sent) {
-        if (this.pending.get(id)?.after === change.after) this.pending.delete(id);
+        const now = this.pending.get(id);
+        if (!now) continue;
+        if (now.after === change.after) this.pending.delete(id);
+        else now.before = change.after; // edited again while in flight: its base is what was sent
       }
-      this.wholeNext = false;
       this.version = version;
       this.retryMs = RETRY_FIRST_MS;
-      if (this.state.revision === revision) {
+      if (this.pending.size === 0 && this.conflicts.size === 0) {
         this.dirty = false;
         this.clearLocal();
         this.setStatus('saved');
@@ -176,21 +227,40 @@ export class Saver extends EventTarget {
         this.setStatus('dirty');
         this.schedule(DEBOUNCE_MS);
       }
-      this.dispatchEvent(new CustomEvent('saved', { detail: { doc } }));
+      this.dispatchEvent(new CustomEvent('saved', { detail: { doc, version } }));
     } catch (error) {
-      if (itemId === this.itemId) this.failed(error);
+      if (itemId === this.itemId) await this.failed(error);
+      else if (error instanceof Error) this.refused = false;
     }
   }
 
   /** @param {unknown} error */
-  failed(error) {
+  async failed(error) {
     if (error instanceof NetworkError) {
       this.setStatus('offline');
       this.schedule(this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
       return;
     }
-    if (error instanceof ApiError && (error.status === 412 || error.status === 409)) {
+    if (error instanceof ApiError && error.status === 412) {
+      try {
+        await this.mergeWithServer();
+      } catch (again) {
+        if (again instanceof NetworkError) {
+          this.setStatus('offline');
+          this.schedule(this.retryMs);
+          return;
+        }
+        const serverVersion = error.body.current_version;
+        this.enterConflict({
+          reason: 'stale',
+          serverVersion: typeof serverVersion === 'number' ? serverVersion : null,
+          message: error.message,
+        });
+      }
+      return;
+    }
+    if (error instanceof ApiError && error.status === 409) {
       const serverVersion = error.body.current_version ?? null;
       this.enterConflict({
         reason: error.status === 409 ? 'locked' : 'stale',
@@ -199,6 +269,7 @@ export class Saver extends EventTarget {
       });
       return;
     }
+    this.refused = true;
     this.setStatus('dirty');
     const message = error instanceof Error ? error.message : String(error);
     this.dispatchEvent(
@@ -216,15 +287,144 @@ export class Saver extends EventTarget {
     this.dispatchEvent(new CustomEvent('conflict', { detail: conflict }));
   }
 
-  /** Overwrites the server's copy with this tab's shapes, on top of the version it reported. */
-  keepMine() {
-    if (!this.conflict || this.conflict.serverVersion === null) return Promise.resolve();
-    this.version = this.conflict.serverVersion;
-    this.conflict = null;
-    this.dirty = true;
-    this.wholeNext = true; // the server's copy differs beyond our change set
+  /**
+   * Fetches the server's document and merges this tab's pending changes into it (see
+   * mergeChanges): what only the server changed comes into the page, what only this tab changed
+   * is re-sent at the server's version, and shapes changed on both sides wait for a choice.
+   */
+  async mergeWithServer() {
+    const itemId = /** @type {number} */ (this.itemId);
+    const { doc, version } = await this.api.annotation(itemId);
+    if (itemId !== this.itemId) return;
+    this.mergeShapes(doc.shapes, version);
+  }
+
+  /**
+   * @param {Shape[]} serverShapes
+   * @param {number} serverVersion
+   */
+  mergeShapes(serverShapes, serverVersion) {
+    /** @type {Map<string, Shape>} */
+    const theirs = new Map(serverShapes.map((shape) => [shape.id, normaliseShape(shape)]));
+    // Shapes this tab did not touch take the server's state (its additions at their place).
+    /** @type {import('./state.js').ChangeSet} */
+    const remote = [];
+    for (const shape of this.state.list()) {
+      if (!this.pending.has(shape.id) && !this.conflicts.has(shape.id) && !theirs.has(shape.id)) {
+        remote.push({ id: shape.id, before: shape, after: null });
+      }
+    }
+    serverShapes.forEach((shape, index) => {
+      if (this.pending.has(shape.id) || this.conflicts.has(shape.id)) return;
+      const mine = this.state.get(shape.id) || null;
+      if (!sameShape(mine, shape)) remote.push({ id: shape.id, before: mine, after: shape, index });
+    });
+    this.state.apply(remote, 'remote');
+
+    const { clean, conflicts } = mergeChanges(this.pending, theirs);
+    this.pending = clean;
+    for (const conflict of conflicts) this.conflicts.set(conflict.id, conflict);
+    this.version = serverVersion;
+    this.retryMs = RETRY_FIRST_MS;
+    this.dirty = this.pending.size > 0 || this.conflicts.size > 0;
     this.writeLocal();
-    return this.flush();
+    if (this.conflicts.size) {
+      this.enterConflict({
+        reason: 'merge',
+        serverVersion,
+        message: '',
+        conflicts: [...this.conflicts.values()],
+      });
+      return;
+    }
+    this.conflict = null;
+    if (this.dirty) {
+      this.setStatus('dirty');
+      this.schedule(0);
+    } else {
+      this.clearLocal();
+      this.setStatus('saved');
+    }
+  }
+
+  /**
+   * Settles one shape changed on both sides: this tab's version (as it is now in the page) or
+   * the server's. When none is left, saving resumes.
+   * @param {string} id
+   * @param {'mine'|'theirs'} side
+   */
+  resolve(id, side) {
+    const conflict = this.conflicts.get(id);
+    if (!conflict) return;
+    this.conflicts.delete(id);
+    const current = this.state.get(id) || null;
+    if (side === 'mine') {
+      if (sameShape(current, conflict.theirs)) this.pending.delete(id);
+      else this.pending.set(id, { before: conflict.theirs, after: current });
+    } else {
+      this.pending.delete(id);
+      const index = this.state.order.indexOf(id);
+      this.state.apply(
+        [{ id, before: current, after: conflict.theirs, index: index < 0 ? undefined : index }],
+        'remote',
+      );
+    }
+    this.writeLocal();
+    if (this.conflicts.size) {
+      if (this.conflict) this.conflict.conflicts = [...this.conflicts.values()];
+      this.dispatchEvent(new CustomEvent('conflict', { detail: this.conflict }));
+      return;
+    }
+    this.conflict = null;
+    this.dirty = this.pending.size > 0;
+    if (this.dirty) {
+      this.setStatus('dirty');
+      this.schedule(0);
+    } else {
+      this.clearLocal();
+      this.setStatus('saved');
+    }
+  }
+
+  /**
+   * Puts back a local copy an earlier visit could not send: its pending changes are applied to
+   * the page and merged with the server's shapes when the server has moved on since.
+   * @param {LocalCopy} copy
+   * @param {Shape[]} serverShapes
+   * @param {number} serverVersion
+   */
+  restore(copy, serverShapes, serverVersion) {
+    const stale = copy.baseVersion !== serverVersion;
+    /** @type {Map<string, Pending>} */
+    const changes = new Map();
+    if (Array.isArray(copy.changes)) {
+      for (const { id, before, after } of copy.changes) changes.set(id, { before, after });
+    } else {
+      // An older copy without its base: where the server differs, the user chooses.
+      const server = new Map(serverShapes.map((shape) => [shape.id, shape]));
+      const kept = new Set(copy.shapes.map((shape) => shape.id));
+      for (const shape of serverShapes) {
+        if (!kept.has(shape.id)) changes.set(shape.id, { before: stale ? undefined : shape, after: null });
+      }
+      for (const shape of copy.shapes) {
+        const old = server.get(shape.id) || null;
+        if (!sameShape(old, shape)) changes.set(shape.id, { before: stale ? undefined : old, after: shape });
+      }
+    }
+    /** @type {import('./state.js').ChangeSet} */
+    const apply = [];
+    const order = copy.shapes.map((shape) => shape.id);
+    for (const [id, { after }] of changes) {
+      const now = this.state.get(id) || null;
+      if (sameShape(now, after)) continue;
+      const index = order.indexOf(id);
+      apply.push({ id, before: now, after, index: index < 0 ? undefined : index });
+    }
+    this.state.apply(apply, 'user');
+    this.pending = changes; // with their own base, not the server's shapes the page loaded
+    if (stale) this.mergeShapes(serverShapes, serverVersion);
+    else if (this.pending.size) this.changed();
+    return stale;
   }
 
   /**
@@ -234,13 +434,12 @@ export class Saver extends EventTarget {
   async settle() {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       if (this.inflight) await this.inflight;
-      if (!this.dirty) return !this.conflict;
       if (this.conflict) return false;
-      const revision = this.state.revision;
+      if (!this.dirty) return true;
+      if (this.refused || this.status === 'offline') return false;
       await this.flush();
-      if (this.dirty && this.state.revision === revision) return false; // refused
     }
-    return !this.dirty;
+    return !this.dirty && !this.conflict;
   }
 
   /** @param {SaveStatus} status */
@@ -260,6 +459,11 @@ export class Saver extends EventTarget {
     const copy = {
       baseVersion: this.version,
       shapes: this.state.list(),
+      changes: [...this.pending].map(([id, { before, after }]) => ({
+        id,
+        before: before ?? null,
+        after,
+      })),
       savedAt: Date.now(),
       tab: this.tab,
     };
@@ -297,7 +501,7 @@ export class Saver extends EventTarget {
 
   /**
    * Unsent shapes left by an earlier visit that differ from what the server holds, or null.
-   * @param {import('./state.js').Shape[]} serverShapes
+   * @param {Shape[]} serverShapes
    * @returns {LocalCopy|null}
    */
   unsentCopy(serverShapes) {

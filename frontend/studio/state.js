@@ -13,7 +13,7 @@
  * the shape had (removals) or takes (additions), so undoing a delete puts it back in place.
  * @typedef {{id: string, before: Shape|null, after: Shape|null, index?: number}} Change
  * @typedef {Change[]} ChangeSet
- * @typedef {'user'|'undo'|'redo'|'load'} Origin
+ * @typedef {'user'|'undo'|'redo'|'load'|'remote'} Origin
  */
 
 const HISTORY_LIMIT = 500;

@@ -1,0 +1,351 @@
+"""The studio's saves: change sets (PATCH) whose size is the edit's, merges by shape after a
+conflict, tag groups with keys, and class ids that survive a rename."""
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from annotate.models import AnnotationDocument
+from projects.models import Item, Project
+from tests.projects.factories import items_add, project_with_members
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+IMAGE_SIZE = (320, 240)
+SAVED = "Saved"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def open_studio(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+
+
+def studio_state(page: Page) -> dict[str, Any]:
+    return page.evaluate("() => window.loupe.state()")
+
+
+def wait_saved(page: Page) -> None:
+    expect(page.get_by_test_id("save-status")).to_have_text(SAVED)
+
+
+def select_shape(page: Page, shape_id: str) -> None:
+    page.locator(f'[data-testid="shape-row"][data-shape-id="{shape_id}"]').click()
+    page.get_by_test_id("studio-canvas").focus()
+
+
+def document_of(item: Item) -> AnnotationDocument:
+    return AnnotationDocument.objects.get(
+        item=item, annotator__username="bob_annotator", kind="annotator"
+    )
+
+
+def boxes(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(uuid.UUID(int=n + 1, version=4)),
+            "label": "car",
+            "kind": "box",
+            "points": [
+                float(n % 30 * 10),
+                float(n // 30 * 10),
+                n % 30 * 10 + 8.0,
+                n // 30 * 10 + 8.0,
+            ],
+        }
+        for n in range(count)
+    ]
+
+
+def seed(api, annotator, item: Item, shapes: list[dict[str, Any]]) -> None:
+    response = api(annotator).put(
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"shapes": shapes},
+        format="json",
+        HTTP_IF_MATCH='"0"',
+    )
+    assert response.status_code == 201, response.content
+
+
+def record_saves(page: Page) -> list[dict[str, Any]]:
+    """Every document write the page sends: method, body bytes and parsed body."""
+    sent: list[dict[str, Any]] = []
+
+    def on_request(request: Request) -> None:
+        if request.url.endswith("/annotation/") and request.method in ("PUT", "PATCH"):
+            body = request.post_data or ""
+            sent.append(
+                {"method": request.method, "bytes": len(body.encode()), "body": json.loads(body)}
+            )
+
+    page.on("request", on_request)
+    return sent
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+
+def test_a_one_shape_edit_of_a_500_shape_document_patches_that_shape_only(
+    page: Page, live_server, login, project: Project, api, annotator, console_errors
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    shapes = boxes(500)
+    seed(api, annotator, item, shapes)
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
+    sent = record_saves(page)
+
+    target = shapes[123]
+    select_shape(page, target["id"])
+    page.keyboard.press("ArrowDown")
+    wait_saved(page)
+
+    assert [request["method"] for request in sent] == ["PATCH"]
+    body = sent[0]["body"]
+    assert body["add"] == [] and body["delete"] == []
+    assert [shape["id"] for shape in body["update"]] == [target["id"]]
+    assert body["update"][0]["points"] == [
+        target["points"][0],
+        target["points"][1] + 1,
+        target["points"][2],
+        target["points"][3] + 1,
+    ]
+    assert sent[0]["bytes"] < 2048
+    document = document_of(item)
+    assert document.version == 2
+    assert studio_state(page)["shapes"] == document.shapes
+    assert studio_state(page)["version"] == 2
+    expect(page.get_by_test_id("doc-version")).to_have_text("2")
+    assert console_errors == []
+
+
+def test_two_tabs_merge_by_shape_and_only_a_shape_changed_on_both_sides_asks(
+    page: Page, live_server, login, project: Project, api, annotator
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    one, two, three = boxes(3)
+    seed(api, annotator, item, [one, two, three])
+    login(page, "bob_annotator")
+    url = f"{live_server.url}/items/{item.pk}/label/"
+    tab_a = page
+    open_studio(tab_a, url)
+    tab_b = page.context.new_page()
+    open_studio(tab_b, url)
+
+    # A moves shape 1, B (still at version 1) moves shape 2: both moves reach the server.
+    tab_a.bring_to_front()  # a background tab's timers are throttled
+    select_shape(tab_a, one["id"])
+    tab_a.keyboard.press("Shift+ArrowDown")
+    wait_saved(tab_a)
+    tab_b.bring_to_front()
+    select_shape(tab_b, two["id"])
+    tab_b.keyboard.press("Shift+ArrowRight")
+    wait_saved(tab_b)
+    expect(tab_b.get_by_test_id("conflict-banner")).to_be_hidden()
+    by_id = {shape["id"]: shape for shape in document_of(item).shapes}
+    assert by_id[one["id"]]["points"] == [0, 10, 8, 18]
+    assert by_id[two["id"]]["points"] == [20, 0, 28, 8]
+    assert by_id[three["id"]]["points"] == three["points"]
+    # B's page took A's move in the merge.
+    assert studio_state(tab_b)["shapes"] == document_of(item).shapes
+
+    # Both edit shape 3: A (behind B) merges cleanly; B then has to choose.
+    tab_a.bring_to_front()
+    select_shape(tab_a, three["id"])
+    tab_a.keyboard.press("Shift+ArrowDown")
+    wait_saved(tab_a)
+    assert studio_state(tab_a)["shapes"] == document_of(item).shapes
+    tab_b.bring_to_front()
+    select_shape(tab_b, three["id"])
+    tab_b.keyboard.press("Shift+ArrowLeft")
+    expect(tab_b.get_by_test_id("conflict-banner")).to_be_visible()
+    rows = tab_b.get_by_test_id("conflict-row")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-shape-id", three["id"])
+    expect(tab_b.get_by_test_id("save-status")).to_have_text("Conflict")
+    tab_b.screenshot(path="/tmp/shots/merge-choice.png")
+    # Nothing was written while the choice is open; A's geometry is still the server's.
+    assert {s["id"]: s for s in document_of(item).shapes}[three["id"]]["points"] == [20, 10, 28, 18]
+
+    rows.first.get_by_test_id("conflict-keep-mine").click()
+    wait_saved(tab_b)
+    expect(tab_b.get_by_test_id("conflict-banner")).to_be_hidden()
+    document = document_of(item)
+    by_id = {shape["id"]: shape for shape in document.shapes}
+    assert by_id[three["id"]]["points"] == [10, 0, 18, 8]
+    assert by_id[one["id"]]["points"] == [0, 10, 8, 18]
+    assert by_id[two["id"]]["points"] == [20, 0, 28, 8]
+    assert studio_state(tab_b)["shapes"] == document.shapes
+
+    # And "keep theirs" takes the other side's shape into the page.
+    tab_a.bring_to_front()
+    select_shape(tab_a, three["id"])
+    tab_a.keyboard.press("ArrowUp")
+    expect(tab_a.get_by_test_id("conflict-row")).to_have_count(1)
+    tab_a.get_by_test_id("conflict-keep-theirs").click()
+    wait_saved(tab_a)
+    assert studio_state(tab_a)["shapes"] == document_of(item).shapes
+    assert {s["id"]: s for s in document_of(item).shapes}[three["id"]]["points"] == [10, 0, 18, 8]
+
+
+TAG_LABELS: list[dict[str, Any]] = [
+    {"name": "car", "color": "#ff0000", "kind": "box"},
+    {"name": "day", "color": "#ffee00", "kind": "tag", "group": "time", "group_choice": "single"},
+    {"name": "night", "color": "#000080", "kind": "tag", "group": "time"},
+    {
+        "name": "rain",
+        "color": "#0088ff",
+        "kind": "tag",
+        "group": "weather",
+        "group_choice": "multi",
+    },
+    {"name": "fog", "color": "#aaaaaa", "kind": "tag", "group": "weather", "group_choice": "multi"},
+]
+
+
+def tag_names(shapes: list[dict[str, Any]]) -> list[str]:
+    return sorted(shape["label"] for shape in shapes if shape["kind"] == "tag")
+
+
+def test_tag_keys_toggle_a_single_choice_group_as_radio_buttons_and_a_multi_group_as_checkboxes(
+    page: Page, live_server, login, manager, annotator, console_errors
+):
+    project = project_with_members(manager=manager, labels=TAG_LABELS, bob_annotator="annotator")
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
+    sent = record_saves(page)
+    groups = page.get_by_test_id("tag-group")
+    expect(groups).to_have_count(2)
+    expect(groups.nth(0).locator("h3")).to_have_text("time")
+    expect(groups.nth(0)).to_have_attribute("data-choice", "single")
+    expect(groups.nth(1)).to_have_attribute("data-choice", "multi")
+    expect(page.locator('.tag-option:has([data-label="night"]) kbd')).to_have_text("⇧2")
+    page.get_by_test_id("studio-canvas").focus()
+
+    page.keyboard.press("Shift+Digit1")  # day
+    wait_saved(page)
+    assert tag_names(document_of(item).shapes) == ["day"]
+    page.keyboard.press("Shift+Digit2")  # night unticks day, in one change set
+    wait_saved(page)
+    assert tag_names(document_of(item).shapes) == ["night"]
+    assert sent[-1]["method"] == "PATCH"
+    assert len(sent[-1]["body"]["add"]) == 1 and len(sent[-1]["body"]["delete"]) == 1
+    expect(page.locator('[data-testid="tag-toggle"][data-label="day"]')).not_to_be_checked()
+    expect(page.locator('[data-testid="tag-toggle"][data-label="night"]')).to_be_checked()
+
+    page.keyboard.press("Shift+Digit3")  # rain and fog: both, a multi-choice group
+    page.keyboard.press("Shift+Digit4")
+    wait_saved(page)
+    assert tag_names(document_of(item).shapes) == ["fog", "night", "rain"]
+    page.keyboard.press("Shift+Digit4")  # untick fog
+    wait_saved(page)
+    document = document_of(item)
+    assert tag_names(document.shapes) == ["night", "rain"]
+    assert studio_state(page)["shapes"] == document.shapes
+    assert studio_state(page)["activeLabel"] == "car"  # Shift+n never picks a drawing class
+
+    page.keyboard.press("?")
+    help_text = page.get_by_test_id("help-overlay").inner_text()
+    assert "Shift+1" in help_text and "Tick or untick the n-th image tag" in help_text
+    page.keyboard.press("?")
+    page.screenshot(path="/tmp/shots/tag-groups.png")
+    assert console_errors == []
+
+
+def test_a_class_renamed_while_the_studio_is_open_keeps_its_shapes_under_the_new_name(
+    page: Page, live_server, login, project: Project, api, manager, console_errors
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    login(page, "bob_annotator")
+    url = f"{live_server.url}/items/{item.pk}/label/"
+    open_studio(page, url)
+    car_id = next(label["id"] for label in project.labels if label["name"] == "car")
+
+    page.keyboard.press("r")
+    start = page.evaluate("() => window.loupe.imageToScreen(40, 40)")
+    end = page.evaluate("() => window.loupe.imageToScreen(120, 100)")
+    page.mouse.move(start["x"], start["y"])
+    page.mouse.down()
+    page.mouse.move(end["x"], end["y"], steps=5)
+    page.mouse.up()
+    wait_saved(page)
+    (drawn,) = document_of(item).shapes
+    assert drawn["label"] == "car" and drawn["label_id"] == car_id
+
+    labels = [
+        {**label, "name": "automobile"} if label["id"] == car_id else label
+        for label in project.labels
+    ]
+    response = api(manager).patch(
+        f"/api/v1/projects/{project.pk}/", {"labels": labels}, format="json"
+    )
+    assert response.status_code == 200, response.content
+
+    open_studio(page, url)
+    rows = page.get_by_test_id("shape-row")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-label", "automobile")
+    expect(page.locator('[data-testid="label-option"][data-label="automobile"]')).to_be_visible()
+    expect(page.get_by_text("Unknown label")).to_have_count(0)
+    (shape,) = studio_state(page)["shapes"]
+    assert shape["label"] == "automobile" and shape["label_id"] == car_id
+    # Re-classing and drawing under the new name save with the same id.
+    page.keyboard.press("r")
+    page.mouse.move(
+        *(lambda p: (p["x"], p["y"]))(page.evaluate("() => window.loupe.imageToScreen(150, 120)"))
+    )
+    page.mouse.down()
+    end = page.evaluate("() => window.loupe.imageToScreen(220, 200)")
+    page.mouse.move(end["x"], end["y"], steps=5)
+    page.mouse.up()
+    wait_saved(page)
+    shapes = document_of(item).shapes
+    assert [(s["label"], s["label_id"]) for s in shapes] == [("automobile", car_id)] * 2
+    assert studio_state(page)["shapes"] == shapes
+    assert console_errors == []
+
+
+def test_changes_kept_offline_are_merged_by_shape_with_what_was_saved_meanwhile(
+    page: Page, live_server, login, project: Project, api, annotator
+):
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    one, two = boxes(2)
+    seed(api, annotator, item, [one, two])
+    login(page, "bob_annotator")
+    url = f"{live_server.url}/items/{item.pk}/label/"
+    open_studio(page, url)
+    context = page.context
+
+    context.set_offline(True)
+    select_shape(page, one["id"])
+    page.keyboard.press("Shift+ArrowDown")
+    expect(page.get_by_test_id("save-status")).to_have_text("Offline — changes kept locally")
+    page.close()
+
+    # Meanwhile another client moves shape 2.
+    moved_two = {**two, "points": [10.0, 50.0, 18.0, 58.0]}
+    response = api(annotator).patch(
+        f"/api/v1/items/{item.pk}/annotation/",
+        {"update": [moved_two]},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 200, response.content
+
+    context.set_offline(False)
+    reopened = context.new_page()
+    open_studio(reopened, url)
+    wait_saved(reopened)
+    expect(reopened.get_by_test_id("conflict-banner")).to_be_hidden()
+    document = document_of(item)
+    by_id = {shape["id"]: shape for shape in document.shapes}
+    assert by_id[one["id"]]["points"] == [0, 10, 8, 18]
+    assert by_id[two["id"]]["points"] == [10, 50, 18, 58]
+    assert studio_state(reopened)["shapes"] == document.shapes
+    assert reopened.evaluate("() => Object.keys(localStorage)") == []
