@@ -25,6 +25,8 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -376,8 +378,11 @@ def _features_write(walk: Walk) -> dict[str, Any]:
     for name, outputs in walk.item_outputs.items():
         key = f"pipelines/features/{name}/{content_hash(walk.item_keys[name])}.parquet"
         if not default_storage.exists(key):
+            table = feature_table(outputs)
+            # item ids as integers, to join the version's `items` table in SQL
+            table = table.set_column(0, "item_id", pc.cast(table.column("item_id"), pa.int64()))
             buffer = io.BytesIO()
-            pq.write_table(feature_table(outputs), buffer)
+            pq.write_table(table, buffer)
             default_storage.save(key, ContentFile(buffer.getvalue()))
         features[name] = {"table": key}
     for name, dataset_key_ in walk.dataset_keys.items():
