@@ -216,6 +216,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Jobs whose worker died or whose message was lost are sent again (claims prevent doubles).
     "versioning-jobs-recover": {"task": "versioning.jobs_recover", "schedule": 60.0},
+    # Pipeline units whose worker died are sent again; runs nobody advanced are advanced.
+    "pipelines-recover": {"task": "pipelines.recover", "schedule": 60.0},
     # The default pipeline on each project's latest version (a no-op when nothing changed).
     "pipelines-nightly": {
         "task": "pipelines.nightly",

@@ -621,6 +621,30 @@ def pipeline_run_execute(*, job: Job, progress: Progress | None = None) -> dict[
     return run_result(run)
 
 
+def pipelines_recover() -> dict[str, int]:
+    """Beat, every minute: send again the units whose worker died (lease lapsed; their message
+    is unacknowledged with the dead worker), and advance runs whose round is over but which no
+    worker advanced. Safe any time: claims decide who computes what."""
+    now = timezone.now()
+    sent = advanced = 0
+    for run_id in PipelineRun.objects.filter(status=RunStatus.RUNNING).values_list("pk", flat=True):
+        lapsed = PipelineUnit.objects.filter(
+            run_id=run_id, state=UnitState.CLAIMED, lease_until__lt=now
+        ).order_by("pk")
+        ids = list(lapsed.values_list("pk", flat=True))
+        if ids:
+            _dispatch(run_id, ids)
+            sent += len(ids)
+        live = PipelineUnit.objects.filter(
+            run_id=run_id, state__in=(UnitState.QUEUED, UnitState.CLAIMED)
+        )
+        if not live.exists():
+            PipelineRun.objects.filter(pk=run_id, outstanding__gt=0).update(outstanding=0)
+            pipeline_run_advance(run_id=run_id)
+            advanced += 1
+    return {"sent": sent, "advanced": advanced}
+
+
 def _stall_check(run: PipelineRun) -> None:
     """Nothing claimable: either others hold live leases, or the round is over (advance)."""
     live = PipelineUnit.objects.filter(run=run, state__in=(UnitState.QUEUED, UnitState.CLAIMED))

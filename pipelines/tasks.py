@@ -3,7 +3,12 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from pipelines.services import TRANSIENT, pipeline_units_process, pipelines_nightly
+from pipelines.services import (
+    TRANSIENT,
+    pipeline_units_process,
+    pipelines_nightly,
+    pipelines_recover,
+)
 
 LEASE = settings.PIPELINE_UNIT_LEASE_SECONDS
 
@@ -29,3 +34,8 @@ def run_batch(self: Any, run_id: int, batch: list[int]) -> int:
 @shared_task(name="pipelines.nightly", time_limit=600)  # type: ignore[untyped-decorator]
 def nightly() -> int:
     return len(pipelines_nightly())
+
+
+@shared_task(name="pipelines.recover", time_limit=120)  # type: ignore[untyped-decorator]
+def recover() -> dict[str, int]:
+    return pipelines_recover()
