@@ -326,7 +326,12 @@ def pipeline_run_advance(*, run_id: int) -> None:
             finished = True
         else:
             if walk.new_units:
-                _round_start(run, list(walk.new_units.values()))
+                # item-major: a batch's consecutive units of one item decode its image once
+                ordered = sorted(
+                    walk.new_units.values(),
+                    key=lambda u: (u.item_id is None, u.item_id or 0, u.step),
+                )
+                _round_start(run, ordered)
             elif not walk.waiting:
                 _run_finish(run, walk, units)
                 finished = True
@@ -470,21 +475,39 @@ def units_claim(
     return token, claimed
 
 
-def _unit_finish(unit: PipelineUnit, token: str, *, state: str, computed: bool, error: str) -> bool:
-    """Mark a claimed unit done or failed and count it off the run, once: a worker whose claim
-    was taken over (its lease lapsed) changes nothing."""
+Outcome = tuple[PipelineUnit, str, bool, str]  # unit, state, computed, error
+FLUSH_EVERY = 50
+
+
+def _units_finish(outcomes: Sequence[Outcome], token: str) -> int:
+    """Mark claimed units done or failed and count them off the run, once, in one transaction:
+    a worker whose claim was taken over (its lease lapsed) changes nothing."""
+    if not outcomes:
+        return 0
+    now = timezone.now()
+    changed = 0
     with transaction.atomic():
-        mine = PipelineUnit.objects.filter(pk=unit.pk, claimed_by=token, state=UnitState.CLAIMED)
-        changed = mine.update(
-            state=state,
-            computed=computed,
-            error=error[:4000],
-            finished_at=timezone.now(),
-            lease_until=None,
-        )
+        for computed in (True, False):
+            ids = [u.pk for u, state, c, _ in outcomes if state == UnitState.DONE and c is computed]
+            if ids:
+                mine = PipelineUnit.objects.filter(
+                    pk__in=ids, claimed_by=token, state=UnitState.CLAIMED
+                )
+                changed += mine.update(
+                    state=UnitState.DONE, computed=computed, finished_at=now, lease_until=None
+                )
+        for unit, state, _, error in outcomes:
+            if state == UnitState.FAILED:
+                mine = PipelineUnit.objects.filter(
+                    pk=unit.pk, claimed_by=token, state=UnitState.CLAIMED
+                )
+                changed += mine.update(
+                    state=state, error=error[:4000], finished_at=now, lease_until=None
+                )
         if changed:
-            PipelineRun.objects.filter(pk=unit.run_id).update(outstanding=F("outstanding") - 1)
-    return bool(changed)
+            run_id = outcomes[0][0].run_id
+            PipelineRun.objects.filter(pk=run_id).update(outstanding=F("outstanding") - changed)
+    return changed
 
 
 class _Batch:
@@ -493,7 +516,7 @@ class _Batch:
     def __init__(self, run: PipelineRun, units: list[PipelineUnit]) -> None:
         self.run = run
         self.dag = pipeline_dag(run.pipeline)
-        self.store = PostgresStore(step_of={unit.key: unit.step for unit in units})
+        self.store = PostgresStore(step_of={unit.key: unit.step for unit in units}, buffered=True)
         self.loader = ObjectStorageLoader()
         self._sources: dict[str, DatasetSource] | None = None
         item_ids = {unit.item_id for unit in units if unit.item_id is not None}
@@ -502,7 +525,8 @@ class _Batch:
             for item in items_from_rows(version_rows(run.version_id, item_ids), preload_shapes=True)
         }
         self.store.prefetch(
-            key for unit in units for key in unit.inputs.get("upstream", {}).values()
+            [unit.key for unit in units]
+            + [key for unit in units for key in unit.inputs.get("upstream", {}).values()]
         )
 
     def sources(self, step: Step) -> dict[str, DatasetSource]:
@@ -567,8 +591,15 @@ def pipeline_units_process(
     run = PipelineRun.objects.select_related("version").get(pk=run_id)
     try:
         batch = _Batch(run, units)
+        outcomes: list[Outcome] = []
         for unit in units:
-            _unit_resolve(batch, unit, token)
+            outcomes.append(_unit_resolve(batch, unit))
+            if len(outcomes) >= FLUSH_EVERY:
+                batch.store.flush()  # outputs first: a unit is done only once its output is
+                _units_finish(outcomes, token)
+                outcomes = []
+        batch.store.flush()
+        _units_finish(outcomes, token)
     except TRANSIENT:
         PipelineUnit.objects.filter(
             run_id=run_id, claimed_by=token, state=UnitState.CLAIMED
@@ -579,7 +610,7 @@ def pipeline_units_process(
     return len(units)
 
 
-def _unit_resolve(batch: _Batch, unit: PipelineUnit, token: str) -> None:
+def _unit_resolve(batch: _Batch, unit: PipelineUnit) -> Outcome:
     try:
         result = batch.resolve(unit)
         if result.key != unit.key:
@@ -588,15 +619,8 @@ def _unit_resolve(batch: _Batch, unit: PipelineUnit, token: str) -> None:
         raise
     except Exception as error:  # quarantine: the unit fails with its error, the run goes on
         logger.info("pipeline unit %s failed: %s", unit.pk, error)
-        _unit_finish(
-            unit,
-            token,
-            state=UnitState.FAILED,
-            computed=False,
-            error=f"{type(error).__name__}: {error}",
-        )
-        return
-    _unit_finish(unit, token, state=UnitState.DONE, computed=result.computed, error="")
+        return (unit, UnitState.FAILED, False, f"{type(error).__name__}: {error}")
+    return (unit, UnitState.DONE, result.computed, "")
 
 
 def pipeline_run_execute(*, job: Job, progress: Progress | None = None) -> dict[str, Any]:

@@ -14,7 +14,9 @@ CHUNK = 2000
 
 
 class PostgresStore:
-    def __init__(self, step_of: Mapping[str, str] | None = None) -> None:
+    def __init__(self, step_of: Mapping[str, str] | None = None, *, buffered: bool = False) -> None:
+        self._buffered = buffered  # puts wait for `flush` (one INSERT, one commit per batch)
+        self._pending: dict[str, PipelineOutput] = {}
         self._cache: dict[str, Any] = {}
         self._absent: set[str] = set()
         self._step_of = dict(step_of or {})
@@ -46,16 +48,19 @@ class PostgresStore:
     def put(self, key: str, output: Any) -> None:
         """Idempotent: a key already stored keeps its first value (`ignore_conflicts`)."""
         self.puts += 1
-        PipelineOutput.objects.bulk_create(
-            [
-                PipelineOutput(
-                    key=key,
-                    step=self._step_of.get(key, self.step),
-                    output=output,
-                    output_hash=content_hash(output),
-                )
-            ],
-            ignore_conflicts=True,
+        self._pending[key] = PipelineOutput(
+            key=key,
+            step=self._step_of.get(key, self.step),
+            output=output,
+            output_hash=content_hash(output),
         )
         self._absent.discard(key)
         self._cache[key] = output
+        if not self._buffered:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            rows = list(self._pending.values())
+            PipelineOutput.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+            self._pending.clear()

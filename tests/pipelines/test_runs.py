@@ -148,7 +148,7 @@ def test_a_worker_whose_lease_was_taken_over_counts_nothing(version, manager):
     assert pipeline_units_process(run_id=run.pk, unit_ids=[unit.pk]) == 1
     outstanding = PipelineRun.objects.get(pk=run.pk).outstanding
 
-    assert services._unit_finish(unit, token, state="done", computed=True, error="") is False
+    assert services._units_finish([(unit, "done", True, "")], token) == 0
     assert PipelineRun.objects.get(pk=run.pk).outstanding == outstanding
 
 
