@@ -33,7 +33,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from annotate.models import ActivityEvent
@@ -306,15 +306,22 @@ def _units_seen(run_id: int) -> dict[str, UnitSeen]:
     }
 
 
-def pipeline_run_advance(*, run_id: int) -> None:
+def pipeline_run_advance(*, run_id: int, repair: bool = False) -> None:
     """Plan the next round of a run whose units are all finished, or finish it. Safe to call any
     time and from several workers: it works under the run's row lock and only when nothing is
-    outstanding; units are unique per (run, key)."""
+    outstanding; units are unique per (run, key). `repair` resets a count left above 0 with no
+    unit queued or claimed (stable under the lock: units are created only here)."""
     finished = False
     with transaction.atomic():
         run = PipelineRun.objects.select_for_update().select_related("version").get(pk=run_id)
-        if run.status != RunStatus.RUNNING or run.outstanding > 0:
+        if run.status != RunStatus.RUNNING:
             return
+        if run.outstanding > 0:
+            if not repair or _live_units(run.pk).exists():
+                return
+            logger.warning("run %s counted %s units with none left", run.pk, run.outstanding)
+            run.outstanding = 0
+            PipelineRun.objects.filter(pk=run.pk).update(outstanding=0)
         try:
             dag = pipeline_dag(run.pipeline)
             sources = _sources(dag, run.version)
@@ -659,26 +666,21 @@ def pipelines_recover() -> dict[str, int]:
         if ids:
             _dispatch(run_id, ids)
             sent += len(ids)
-        live = PipelineUnit.objects.filter(
-            run_id=run_id, state__in=(UnitState.QUEUED, UnitState.CLAIMED)
-        )
-        if not live.exists():
-            PipelineRun.objects.filter(pk=run_id, outstanding__gt=0).update(outstanding=0)
-            pipeline_run_advance(run_id=run_id)
+        if not _live_units(run_id).exists():
+            pipeline_run_advance(run_id=run_id, repair=True)
             advanced += 1
     return {"sent": sent, "advanced": advanced}
 
 
+def _live_units(run_id: int) -> QuerySet[PipelineUnit]:
+    states = (UnitState.QUEUED, UnitState.CLAIMED)
+    return PipelineUnit.objects.filter(run_id=run_id, state__in=states)
+
+
 def _stall_check(run: PipelineRun) -> None:
-    """Nothing claimable: either others hold live leases, or the round is over (advance)."""
-    live = PipelineUnit.objects.filter(run=run, state__in=(UnitState.QUEUED, UnitState.CLAIMED))
-    if run.outstanding > 0 and not live.exists():
-        logger.warning(
-            "run %s counted %s outstanding units with none left", run.pk, run.outstanding
-        )
-        PipelineRun.objects.filter(pk=run.pk).update(outstanding=0)
-    if run.outstanding <= 0 or not live.exists():
-        pipeline_run_advance(run_id=run.pk)
+    """Nothing claimable: others hold live leases, or the round is over (advance)."""
+    if run.outstanding <= 0 or not _live_units(run.pk).exists():
+        pipeline_run_advance(run_id=run.pk, repair=True)
 
 
 def _progress(run: PipelineRun) -> tuple[int, int]:

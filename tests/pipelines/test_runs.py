@@ -177,3 +177,23 @@ def test_annotation_tags_feed_the_classifier(project, manager, annotator, review
     job = pipeline_job(version, manager)
     assert job.result["steps"]["tag_classifier"]["computed"] == 1
     assert tag  # shapes carry tags
+
+
+def test_recovery_resends_units_whose_worker_died_and_nothing_is_computed_twice(version, manager):
+    from pipelines.services import pipelines_recover
+    from versioning.jobs import job_execute
+
+    _, version = version
+    run = _stalled_run(version, manager)
+    _, claimed = units_claim(run_id=run.pk, limit=100)  # a worker claims the round, then dies
+    PipelineUnit.objects.filter(run=run).update(lease_until=timezone.now() - timedelta(seconds=1))
+
+    assert pipelines_recover() == {"sent": len(claimed), "advanced": 0}
+    resent = PipelineUnit.objects.filter(pk__in=[unit.pk for unit in claimed])
+    assert set(resent.values_list("state", flat=True)) == {"done"}
+    job_execute(job_id=run.job_id)
+
+    run.refresh_from_db()
+    assert (run.status, run.computed, run.failed) == ("succeeded", 3 * ITEM_STEPS + 3, 0)
+    assert PipelineUnit.objects.filter(run=run).count() == 3 * ITEM_STEPS + 3
+    assert PipelineUnit.objects.filter(run=run, attempts=2).count() == len(claimed)
