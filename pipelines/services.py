@@ -376,7 +376,7 @@ def _run_finish(run: PipelineRun, walk: Walk, units: dict[str, UnitSeen]) -> Non
     run.finished_at = timezone.now()
     for name, value in totals.items():
         setattr(run, name, value)
-    run.save()
+    run.save(update_fields=["status", "steps", "features", "finished_at", *totals])
 
 
 def _run_fail(run: PipelineRun, error: str) -> None:

@@ -179,10 +179,15 @@ def test_annotation_tags_feed_the_classifier(project, manager, annotator, review
     assert tag  # shapes carry tags
 
 
-def test_recovery_resends_units_whose_worker_died_and_nothing_is_computed_twice(version, manager):
+def test_recovery_resends_units_whose_worker_died_and_nothing_is_computed_twice(
+    version, manager, monkeypatch
+):
     from pipelines.services import pipelines_recover
+    from pipelines.tasks import run_batch
     from versioning.jobs import job_execute
 
+    # batches run here, in this test's transaction, whatever the broker
+    monkeypatch.setattr(run_batch, "delay", lambda *args: run_batch.apply(args=args).get())
     _, version = version
     run = _stalled_run(version, manager)
     _, claimed = units_claim(run_id=run.pk, limit=100)  # a worker claims the round, then dies
