@@ -16,6 +16,7 @@ from django.db.models import Count, QuerySet
 from common.errors import Invalid, NotFound
 from pipelines.models import PipelineRun, PipelineUnit, RunStatus, UnitState
 from pipelines.sql import QueryResult, SqlError, SqlRefused, query
+from pipelines.steps import default_registry
 from projects.access import require_role
 from projects.models import Role
 from projects.selectors import AnyUser, project_role
@@ -71,7 +72,9 @@ def feature_rows(*, version: DatasetVersion, step: str) -> list[dict[str, Any]]:
     """A per-item step's outputs for the version's items (latest finished run), by item id."""
     entry = _latest_features(version).get(step)
     if entry is None:
-        return []
+        if step not in default_registry:
+            raise Invalid({"step": [f"Unknown step {step!r}."]})
+        return []  # no finished run of it on this version yet
     if "table" not in entry:
         raise Invalid({"step": [f"{step!r} is a dataset step: its output is one value."]})
     with default_storage.open(entry["table"], "rb") as handle:

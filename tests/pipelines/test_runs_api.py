@@ -116,3 +116,11 @@ def test_sql_rows_are_limited(api, reviewer, version):
     )
     assert response.status_code == 200, response.content
     assert (len(response.json()["rows"]), response.json()["truncated"]) == (10, True)
+
+
+def test_features_of_an_unknown_step_are_a_field_error(api, reviewer, version):
+    _, version = version
+    response = api(reviewer).get(f"/api/v1/versions/{version.pk}/features/?step=colour")
+    assert response.status_code == 400
+    fresh = api(reviewer).get(f"/api/v1/versions/{version.pk}/features/?step=phash")
+    assert (fresh.status_code, fresh.json()["count"]) == (200, 0)  # not run yet
