@@ -158,6 +158,17 @@ def _workers(count: int, queue: str) -> list[subprocess.Popen]:
     ]
 
 
+def _wait_for_workers(app, queue: str, count: int) -> None:
+    """Measure runs, not worker start-up: wait until every worker answers a ping."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        replies = app.control.ping(timeout=0.5)
+        names = {name for reply in replies for name in reply if name.startswith(f"{queue}-")}
+        if len(names) >= count:
+            return
+    raise SystemExit("workers did not answer within 120 s")
+
+
 def _stop(processes: list[subprocess.Popen]) -> None:
     for process in processes:
         if process.poll() is None:
@@ -242,7 +253,7 @@ def main() -> None:
         _forget_outputs()
         processes = _workers(workers, queue)
         try:
-            time.sleep(3)  # workers up
+            _wait_for_workers(app, queue, workers)
             first, result = _run(version_id)
             assert result["computed"] == units, result
             again, rerun = _run(version_id)
