@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from common.env import env_bool, env_int, env_list, env_str
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "annotate",
     "quality",
     "versioning",
+    "pipelines",
     "sources",
 ]
 
@@ -218,7 +220,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Jobs whose worker died or whose message was lost are sent again (claims prevent doubles).
     "versioning-jobs-recover": {"task": "versioning.jobs_recover", "schedule": 60.0},
+    # Pipeline units whose worker died are sent again; runs nobody advanced are advanced.
+    "pipelines-recover": {"task": "pipelines.recover", "schedule": 60.0},
+    # The default pipeline on each project's latest version (a no-op when nothing changed).
+    "pipelines-nightly": {
+        "task": "pipelines.nightly",
+        "schedule": crontab(hour=env_int("PIPELINES_NIGHTLY_HOUR", 2), minute=0),
+    },
 }
+# Pipeline work units: a worker that holds one longer than this without finishing is presumed
+# dead and the unit is claimed again. Batch tasks stop (time limit) before their lease lapses.
+PIPELINE_UNIT_LEASE_SECONDS = env_int("PIPELINE_UNIT_LEASE_SECONDS", 300)
+PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 50)
 
 # --- REST ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,6 +6,7 @@ from annotate import apis as annotate_apis
 from annotate import views as annotate_views
 from loupe import apis as loupe_apis
 from loupe import views
+from pipelines import apis as pipeline_apis
 from projects import apis as project_apis
 from projects import views as project_views
 from quality import apis as quality_apis
@@ -128,6 +129,26 @@ api_v1 = [
         "projects/<int:project_id>/quality/",
         quality_apis.ProjectQualityApi.as_view(),
         name="api-project-quality",
+    ),
+    path(
+        "versions/<str:version_id>/pipelines/",
+        pipeline_apis.VersionPipelinesApi.as_view(),
+        name="api-version-pipelines",
+    ),
+    path(
+        "versions/<str:version_id>/features/",
+        pipeline_apis.VersionFeaturesApi.as_view(),
+        name="api-version-features",
+    ),
+    path(
+        "versions/<str:version_id>/sql/",
+        pipeline_apis.VersionSqlApi.as_view(),
+        name="api-version-sql",
+    ),
+    path(
+        "pipeline-runs/<int:run_id>/",
+        pipeline_apis.PipelineRunDetailApi.as_view(),
+        name="api-pipeline-run",
     ),
     path("ping/", views.PingApi.as_view(), name="api-ping"),
 ]

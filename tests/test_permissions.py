@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from annotate.models import ActivityEvent, AnnotationDocument, Assignment, Revision
+from pipelines.models import PipelineRun
 from projects.models import Item, Membership, Project
 from quality.models import GoldAnswer, GoldScore
 from storage.models import Asset
@@ -50,6 +51,7 @@ class World:
     job: Job
     export_job: Job
     gold_document: AnnotationDocument
+    pipeline_run: Any = None
 
     def ids(self) -> dict[str, int]:
         return {
@@ -62,6 +64,7 @@ class World:
             "version": self.version.pk,
             "job": self.job.pk,
             "export_job": self.export_job.pk,
+            "run": self.pipeline_run.pk,
             "tag": "stable",
             "gold_document": self.gold_document.pk,
         }
@@ -103,7 +106,9 @@ def world(manager, annotator, reviewer, outsider, monkeypatch) -> World:
     gold_document = document_submitted(gold, carl)
     users = {"anonymous": None, "outsider": outsider, "annotator": annotator}
     users |= {"reviewer": reviewer, "manager": manager}
-    return World(
+    pipeline_job = Job.objects.create(kind="pipeline", project=project, params={})
+    pipeline_run = PipelineRun.objects.create(job=pipeline_job, version=version, pipeline="default")
+    world = World(
         project,
         other_project,
         users,
@@ -119,6 +124,8 @@ def world(manager, annotator, reviewer, outsider, monkeypatch) -> World:
         export_job,
         gold_document,
     )
+    world.pipeline_run = pipeline_run
+    return world
 
 
 def snapshot() -> dict[str, Any]:
@@ -152,6 +159,7 @@ def snapshot() -> dict[str, Any]:
         "version_tags": sorted(VersionTag.objects.values_list("project_id", "name", "version_id")),
         "jobs": sorted(Job.objects.values_list("pk", "status", "result")),
         "exports": sorted(ExportFile.objects.values_list("version_id", "format", "sha256")),
+        "pipeline_runs": sorted(PipelineRun.objects.values_list("pk", "version_id", "status")),
     }
 
 
@@ -303,6 +311,31 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         (401, 404, 404, 403, 404),
     ),
     "project-quality": ("get", f"{P}/quality/", None, (401, 404, 403, 403, 200)),
+    "version-pipelines-list": (
+        "get",
+        "/api/v1/versions/{version}/pipelines/",
+        None,
+        (401, 404, 403, 200, 200),
+    ),
+    "version-pipelines-run": (
+        "post",
+        "/api/v1/versions/{version}/pipelines/",
+        {"pipeline": "default"},
+        (401, 404, 403, 403, 202),
+    ),
+    "pipeline-run-detail": ("get", "/api/v1/pipeline-runs/{run}/", None, (401, 404, 403, 200, 200)),
+    "version-features": (
+        "get",
+        "/api/v1/versions/{version}/features/?step=image_stats",
+        None,
+        (401, 404, 403, 200, 200),
+    ),
+    "version-sql": (
+        "post",
+        "/api/v1/versions/{version}/sql/",
+        {"sql": "SELECT count(*) FROM items"},
+        (401, 404, 403, 200, 200),
+    ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
 }
 CASES = [
@@ -362,6 +395,7 @@ def test_the_matrix_covers_every_v1_route() -> None:
         "{job}": "<int:job_id>",
         "{export_job}": "<int:job_id>",
         "{tag}": "<str:name>",
+        "{run}": "<int:run_id>",
     }
     covered = set()
     for _, path, _, _ in ENDPOINTS.values():

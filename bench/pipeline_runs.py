@@ -1,0 +1,273 @@
+"""Pipeline runs on Celery workers: N items through a 3-step pipeline (image_stats, phash,
+near_duplicates) with 1 and 2 workers, then a rerun with nothing changed, each beside a floor:
+a bare in-process loop of the same step functions over the same images.
+
+Postgres database `loupe_piperuns_bench` (created if missing, never dropped), Redis db 13 on
+127.0.0.1 with a queue of this run's own; objects under /tmp/loupe_bench_pipelines/. Workers are
+subprocesses of this script (`--worker`), stopped by their PID in a `finally`.
+
+usage: python bench/pipeline_runs.py [--items 2000] [--large]   (--large: 100,000 items)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DB_NAME = "loupe_piperuns_bench"
+PIPELINE = "bench3"
+STEPS = ("image_stats", "phash", "near_duplicates")
+SCRATCH = Path("/tmp/loupe_bench_pipelines")
+
+
+def _env() -> dict[str, str]:
+    SCRATCH.mkdir(exist_ok=True)
+    return {
+        "DATABASE_URL": f"postgres://root@127.0.0.1:5432/{DB_NAME}",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "SECRET_KEY": "bench-" + hashlib.sha256(str(SCRATCH).encode()).hexdigest(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOUPE_INSECURE_COOKIES": "1",
+        "LOUPE_DATA_DIR": str(SCRATCH),
+        "MEDIA_ROOT": str(SCRATCH / "objects"),
+        "DJANGO_SETTINGS_MODULE": "loupe.settings",
+        "PIPELINE_BATCH_SIZE": "100",
+    }
+
+
+def _setup_django() -> None:
+    os.environ.pop("CACHE_URL", None)
+    os.environ.pop("LOUPE_TEST_DATABASE_NAME", None)
+    os.environ.update(_env())
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    import pipelines.builtin
+
+    pipelines.builtin.PIPELINES[PIPELINE] = STEPS  # the workers register it the same way
+
+
+def _ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect("host=127.0.0.1 port=5432 user=root dbname=postgres") as conn:
+        conn.autocommit = True
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    env = {**os.environ, **_env()}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+
+
+def _png(index: int, tag: str) -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (48, 32), (index % 251, (index // 251) % 251, 90))
+    seed = hashlib.sha256(f"{tag}:{index}".encode()).digest()
+    image.putdata([(seed[i % 32], seed[(i * 7) % 32], index % 256) for i in range(48 * 32)])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _version(count: int) -> tuple[str, list[bytes]]:
+    """A project of `count` fresh images and a version of them, written straight to the rows
+    (the snapshot service is not what is measured)."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from projects.models import Item, Project
+    from storage.models import Asset, object_key
+    from versioning.models import DatasetVersion, VersionItem
+
+    tag = uuid.uuid4().hex[:8]
+    user, _ = get_user_model().objects.get_or_create(username="bench_pipelines")
+    project = Project.objects.create(name=f"bench pipelines {tag}", created_by=user, labels=[])
+    images, assets = [], []
+    for index in range(count):
+        data = _png(index, tag)
+        sha = hashlib.sha256(data).hexdigest()
+        default_storage.save(object_key(sha), ContentFile(data))
+        images.append(data)
+        assets.append(Asset(sha256=sha, size=len(data), mime="image/png", width=48, height=32))
+    Asset.objects.bulk_create(assets, batch_size=2000)
+    by_sha = dict(
+        Asset.objects.filter(sha256__in=[a.sha256 for a in assets]).values_list("sha256", "pk")
+    )
+    Item.objects.bulk_create(
+        [Item(project=project, asset_id=by_sha[a.sha256], split="train") for a in assets],
+        batch_size=2000,
+    )
+    version = DatasetVersion.objects.create(
+        id=hashlib.sha256(tag.encode()).hexdigest(),
+        project=project,
+        schema_hash="0" * 64,
+        source="accepted",
+        manifest_key="",
+    )
+    rows = Item.objects.filter(project=project).values_list("pk", "asset__sha256")
+    VersionItem.objects.bulk_create(
+        [
+            VersionItem(version=version, item_id=pk, asset_sha256=sha, split="train")
+            for pk, sha in rows
+        ],
+        batch_size=5000,
+    )
+    return version.pk, images
+
+
+def _floor(images: list[bytes]) -> float:
+    from pipelines.dag import build_dag
+    from pipelines.inputs import ItemLoader
+    from pipelines.runner import execute_dataset_unit, execute_unit
+    from tests.pipelines.helpers import image_item
+
+    dag = build_dag(STEPS)
+    stats, phash, dupes = (dag.step(name) for name in STEPS)
+    started = time.perf_counter()
+    items = [image_item(str(index), data) for index, data in enumerate(images)]
+    loader = ItemLoader()
+    hashes = {}
+    for item in items:
+        execute_unit(stats, item, {}, loader)
+        hashes[item.item_id] = execute_unit(phash, item, {}, loader)
+    execute_dataset_unit(dupes, items, {"phash": hashes}, loader)
+    return time.perf_counter() - started
+
+
+def _workers(count: int, queue: str) -> list[subprocess.Popen]:
+    env = {**os.environ, **_env(), "CELERY_QUEUE": queue}
+    return [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", queue, "--name", f"{queue}-{n}"],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(count)
+    ]
+
+
+def _wait_for_workers(app, queue: str, count: int) -> None:
+    """Measure runs, not worker start-up: wait until every worker answers a ping."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        replies = app.control.ping(timeout=0.5)
+        names = {name for reply in replies for name in reply if name.startswith(f"{queue}-")}
+        if len(names) >= count:
+            return
+    raise SystemExit("workers did not answer within 120 s")
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _run(version_id: str) -> tuple[float, dict]:
+    from django.db import transaction
+
+    from pipelines.services import _run_create
+    from versioning.models import DatasetVersion
+
+    version = DatasetVersion.objects.get(pk=version_id)
+    started = time.perf_counter()
+    with transaction.atomic():
+        run = _run_create(version=version, pipeline=PIPELINE, user=None)
+    job = run.job
+    while True:
+        job.refresh_from_db()
+        if job.finished:
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    assert job.status == "succeeded", job.error
+    return elapsed, job.result
+
+
+def _forget_outputs() -> None:
+    from pipelines.models import PipelineOutput
+
+    PipelineOutput.objects.filter(step__in=STEPS).delete()  # this bench's own database
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--large", action="store_true", help="100,000 items")
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--name", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        _setup_django()
+        from loupe.celery import app
+
+        app.worker_main(
+            [
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                args.worker,
+                "-n",
+                f"{args.name}@%h",
+                "-l",
+                "warning",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
+        return
+    count = 100_000 if args.large else args.items
+    _ensure_database()
+    _setup_django()
+    from loupe.celery import app
+
+    queue = f"bench-pipelines-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    print(f"setting up {count} items ...", flush=True)
+    version_id, images = _version(count)
+    floor = _floor(images)
+    units = 2 * count + 1
+    rows = []
+    for workers in [int(n) for n in args.workers.split(",")]:
+        _forget_outputs()
+        processes = _workers(workers, queue)
+        try:
+            _wait_for_workers(app, queue, workers)
+            first, result = _run(version_id)
+            assert result["computed"] == units, result
+            again, rerun = _run(version_id)
+            assert rerun["computed"] == 0, rerun
+        finally:
+            _stop(processes)
+        rows.append((f"{workers} worker(s): run", first, units / first, first / floor))
+        rows.append((f"{workers} worker(s): rerun, nothing changed", again, 0, again / floor))
+    print(f"\n{count} items, pipeline {STEPS}, {units} units; floor = bare in-process loop")
+    print(f"{'what':42} {'seconds':>9} {'units/s':>9} {'x floor':>8}")
+    print(f"{'floor (same steps, in-process loop)':42} {floor:9.2f} {units / floor:9.0f} {1:8.2f}")
+    for what, seconds, rate, versus in rows:
+        print(f"{what:42} {seconds:9.2f} {rate:9.0f} {versus:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

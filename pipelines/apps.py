@@ -1,0 +1,17 @@
+from typing import Any
+
+from django.apps import AppConfig
+
+
+class PipelinesConfig(AppConfig):
+    name = "pipelines"
+
+    def ready(self) -> None:
+        from pipelines import services
+        from versioning.jobs import JobContext, job_kind_register
+        from versioning.models import JobKind
+
+        def pipeline(context: JobContext) -> dict[str, Any]:
+            return services.pipeline_run_execute(job=context.job, progress=context.progress)
+
+        job_kind_register(JobKind.PIPELINE, pipeline)

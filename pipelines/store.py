@@ -1,0 +1,66 @@
+"""The Postgres `Store`: step outputs in `PipelineOutput`, one row per content key, first wins.
+
+Reads go through a local cache; `prefetch` loads many keys in a few queries and remembers which
+are absent, so a planner walking thousands of items issues a query per chunk, not per key.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from formats.canonical import content_hash
+from pipelines.models import PipelineOutput
+
+CHUNK = 2000
+
+
+class PostgresStore:
+    def __init__(self, step_of: Mapping[str, str] | None = None, *, buffered: bool = False) -> None:
+        self._buffered = buffered  # puts wait for `flush` (one INSERT, one commit per batch)
+        self._pending: dict[str, PipelineOutput] = {}
+        self._cache: dict[str, Any] = {}
+        self._absent: set[str] = set()
+        self._step_of = dict(step_of or {})
+        self.step = ""  # the step whose outputs `put` writes, when `step_of` does not name it
+        self.puts = 0
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        wanted = sorted({key for key in keys if key not in self._cache and key not in self._absent})
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            found = dict(PipelineOutput.objects.filter(key__in=chunk).values_list("key", "output"))
+            self._cache.update(found)
+            self._absent.update(key for key in chunk if key not in found)
+
+    def has(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def get(self, key: str) -> Any:
+        if key in self._cache:
+            return self._cache[key]
+        if key in self._absent:
+            return None
+        row = PipelineOutput.objects.filter(key=key).values_list("output", flat=True).first()
+        if row is None:
+            return None  # not remembered: another worker may store it any moment
+        self._cache[key] = row
+        return row
+
+    def put(self, key: str, output: Any) -> None:
+        """Idempotent: a key already stored keeps its first value (`ignore_conflicts`)."""
+        self.puts += 1
+        self._pending[key] = PipelineOutput(
+            key=key,
+            step=self._step_of.get(key, self.step),
+            output=output,
+            output_hash=content_hash(output),
+        )
+        self._absent.discard(key)
+        self._cache[key] = output
+        if not self._buffered:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            rows = list(self._pending.values())
+            PipelineOutput.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+            self._pending.clear()
