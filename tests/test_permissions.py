@@ -7,6 +7,7 @@ gold and training items and for other people's documents, which they may not see
 """
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,14 @@ from tests.quality.factories import gold_add
 from tests.storage.factories import image_bytes, upload
 from tests.versioning.factories import tiny_codec_install, version_made
 from versioning.jobs import job_execute
-from versioning.models import DatasetVersion, ExportFile, Job, VersionItem, VersionTag
+from versioning.models import (
+    DatasetVersion,
+    ExportFile,
+    Job,
+    Prediction,
+    VersionItem,
+    VersionTag,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +146,7 @@ def snapshot() -> dict[str, Any]:
         "version_tags": sorted(VersionTag.objects.values_list("project_id", "name", "version_id")),
         "jobs": sorted(Job.objects.values_list("pk", "status", "result")),
         "exports": sorted(ExportFile.objects.values_list("version_id", "format", "sha256")),
+        "predictions": sorted(Prediction.objects.values_list("item_id", "source", "shapes")),
     }
 
 
@@ -267,6 +276,19 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         None,
         (401, 404, 403, 200, 200),
     ),
+    "imports": ("post", f"{P}/imports/", "IMPORT", (401, 404, 403, 403, 202)),
+    "predictions-task": (
+        "get",
+        "/api/v1/items/{task}/predictions/",
+        None,
+        (401, 404, 200, 200, 200),
+    ),
+    "predictions-gold": (
+        "get",
+        "/api/v1/items/{gold}/predictions/",
+        None,
+        (401, 404, 404, 200, 200),
+    ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
 }
 CASES = [
@@ -286,6 +308,11 @@ def test_role_by_endpoint(world: World, endpoint: str, role: str, expected: int)
     if body == "UPLOAD":
         uploaded = image_bytes()
         body, kwargs = {"file": upload(uploaded)}, {"format": "multipart"}
+    if body == "IMPORT":
+        header = json.dumps({"format": "loupe-jsonl", "version": 1, "labels": []}).encode()
+        gold_import = upload(header + b"\n", "gold.jsonl", "application/jsonl")
+        body = {"file": gold_import, "format": "jsonl", "target": "gold"}
+        kwargs = {"format": "multipart"}
     if isinstance(body, dict):  # placeholders in string values, e.g. {"version": "{version}"}
         body = {
             key: value.format(**world.ids()) if isinstance(value, str) else value
