@@ -67,7 +67,7 @@ def import_request(
     params = _params_clean(
         project=project, format=format, target=target, annotator=annotator, source=source
     )
-    key, sha256 = _upload_store(upload, file_name)
+    key, sha256 = upload_store(upload, file_name)
     params |= {"file_key": key, "file_name": posixpath.basename(file_name), "sha256": sha256}
     return job_create(kind=JobKind.IMPORT, project=project, user=user, params=params)
 
@@ -100,7 +100,7 @@ def _params_clean(
     return params
 
 
-def _upload_store(upload: IO[bytes], file_name: str) -> tuple[str, str]:
+def upload_store(upload: IO[bytes], file_name: str) -> tuple[str, str]:
     """Store the upload under its hash where any worker can read it; the same bytes once."""
     digest = hashlib.sha256()
     upload.seek(0)
