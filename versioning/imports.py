@@ -11,6 +11,7 @@ already what the file says is skipped, so a second import of the same file write
 """
 
 import hashlib
+import json
 import posixpath
 import tempfile
 import uuid
@@ -23,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from annotate.models import AnnotationDocument, DocumentKind
@@ -165,10 +166,11 @@ class ItemIndex:
 
 
 class _AnySize(Mapping[str, tuple[int, int]]):
-    """YOLO's reader wants every image's size by stem. An unknown stem gets a size nothing
-    reaches outside, so its file parses and is reported as unmatched instead of refused."""
+    """YOLO's reader wants every image's size by stem. An unknown stem gets a unit size, so
+    its normalised coordinates are still checked (0..1) and its file is reported as unmatched
+    instead of refused; small, so a mask line of an unknown image rasterises nothing big."""
 
-    UNKNOWN = (2**31, 2**31)
+    UNKNOWN = (1, 1)
 
     def __init__(self, index: ItemIndex) -> None:
         self.index = index
@@ -271,6 +273,8 @@ def project_import(*, job: Job, progress: Progress | None = None) -> dict[str, A
                     name=params["file_name"],
                     index=index,
                 )
+                if progress and isinstance(entries, list):
+                    progress(0, len(entries))
                 for batch in _batches(entries, BATCH):
                     matched = _match(batch, index, tally)
                     writer(matched, tally)
@@ -346,7 +350,7 @@ def _predictions_write(job: Job, batch: list[Matched], tally: Tally) -> None:
     changed: list[Prediction] = []
     for entry in batch:
         shapes = _clean(entry, labels)
-        digest = content_hash({"shapes": shapes, "scores": entry.scores})
+        digest = _prediction_digest(shapes, entry.scores)
         if current.get(entry.item.pk) == digest:
             tally.unchanged += 1
             continue
@@ -361,7 +365,7 @@ def _predictions_write(job: Job, batch: list[Matched], tally: Tally) -> None:
         (changed if entry.item.pk in current else new).append(row)
         tally.written += 1
         tally.shapes += len(shapes)
-    Prediction.objects.bulk_create(new)
+    _predictions_insert(new)
     now = timezone.now()
     for row in changed:
         Prediction.objects.filter(item_id=row.item_id, source=source).update(
@@ -371,6 +375,29 @@ def _predictions_write(job: Job, batch: list[Matched], tally: Tally) -> None:
             job=job,
             updated_at=now,
         )
+
+
+def _prediction_digest(shapes: list[dict[str, Any]], scores: dict[str, float]) -> str:
+    """A change check, not a published hash: plain sorted json.dumps is about 5x cheaper than
+    the RFC 8785 walk of formats.canonical (a third of an import's time, measured)."""
+    text = json.dumps({"scores": scores, "shapes": shapes}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _predictions_insert(rows: list[Prediction]) -> None:
+    """COPY on Postgres (several times faster than a multi-row INSERT of JSON), else bulk."""
+    if connection.vendor != "postgresql":
+        Prediction.objects.bulk_create(rows)
+        return
+    now = timezone.now()
+    table = Prediction._meta.db_table
+    columns = "(item_id, source, shapes, scores, content_hash, job_id, created_at, updated_at)"
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} {columns} FROM STDIN") as copy:
+        for row in rows:
+            shapes, scores = json.dumps(row.shapes), json.dumps(row.scores)
+            copy.write_row(
+                (row.item_id, row.source, shapes, scores, row.content_hash, row.job_id, now, now)
+            )
 
 
 def _items_of(batch: list[Matched]) -> dict[int, Item]:
