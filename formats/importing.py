@@ -97,6 +97,7 @@ def numbers(value: Any, *, location: str, count: int | None = None) -> list[floa
 SHAPE_FIELDS = {
     "id",
     "label",
+    "label_id",
     "kind",
     "points",
     "attributes",
@@ -123,8 +124,11 @@ def check_shape(
 
     The shape comes back as given (less its score) so a lossless format stays lossless.
     """
-    if not isinstance(shape, dict) or set(shape) - SHAPE_FIELDS:
-        raise FormatError("Expected a shape object with Loupe's shape fields.", location=location)
+    if not isinstance(shape, dict):
+        raise FormatError("Expected a shape object.", location=location)
+    unknown = sorted(set(shape) - SHAPE_FIELDS)
+    if unknown:
+        raise FormatError(f"Unknown shape fields: {', '.join(unknown)}.", location=location)
     try:
         uuid.UUID(str(shape.get("id")))
     except ValueError:

@@ -87,6 +87,16 @@ api_v1 = [
         name="api-project-versions",
     ),
     path(
+        "projects/<int:project_id>/imports/",
+        versioning_apis.ProjectImportsApi.as_view(),
+        name="api-project-imports",
+    ),
+    path(
+        "items/<int:item_id>/predictions/",
+        versioning_apis.ItemPredictionsApi.as_view(),
+        name="api-item-predictions",
+    ),
+    path(
         "projects/<int:project_id>/version-tags/<str:name>/",
         versioning_apis.VersionTagApi.as_view(),
         name="api-version-tag",

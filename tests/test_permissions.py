@@ -9,6 +9,7 @@ codes, the same fields; only their gold answer stays a manager's (403, as on a t
 """
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,14 @@ from tests.quality.factories import gold_add
 from tests.storage.factories import image_bytes, upload
 from tests.versioning.factories import tiny_codec_install, version_made
 from versioning.jobs import job_execute
-from versioning.models import DatasetVersion, ExportFile, Job, VersionItem, VersionTag
+from versioning.models import (
+    DatasetVersion,
+    ExportFile,
+    Job,
+    Prediction,
+    VersionItem,
+    VersionTag,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -160,6 +168,7 @@ def snapshot() -> dict[str, Any]:
         "jobs": sorted(Job.objects.values_list("pk", "status", "result")),
         "exports": sorted(ExportFile.objects.values_list("version_id", "format", "sha256")),
         "pipeline_runs": sorted(PipelineRun.objects.values_list("pk", "version_id", "status")),
+        "predictions": sorted(Prediction.objects.values_list("item_id", "source", "shapes")),
     }
 
 
@@ -337,6 +346,19 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         {"sql": "SELECT count(*) FROM items"},
         (401, 404, 403, 200, 200),
     ),
+    "imports": ("post", f"{P}/imports/", "IMPORT", (401, 404, 403, 403, 202)),
+    "predictions-task": (
+        "get",
+        "/api/v1/items/{task}/predictions/",
+        None,
+        (401, 404, 200, 200, 200),
+    ),
+    "predictions-gold": (
+        "get",
+        "/api/v1/items/{gold}/predictions/",
+        None,
+        (401, 404, 404, 200, 200),
+    ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
 }
 CASES = [
@@ -356,6 +378,11 @@ def test_role_by_endpoint(world: World, endpoint: str, role: str, expected: int)
     if body == "UPLOAD":
         uploaded = image_bytes()
         body, kwargs = {"file": upload(uploaded)}, {"format": "multipart"}
+    if body == "IMPORT":
+        header = json.dumps({"format": "loupe-jsonl", "version": 1, "labels": []}).encode()
+        gold_import = upload(header + b"\n", "gold.jsonl", "application/jsonl")
+        body = {"file": gold_import, "format": "jsonl", "target": "gold"}
+        kwargs = {"format": "multipart"}
     if isinstance(body, dict):  # placeholders in string values, e.g. {"version": "{version}"}
         body = {
             key: value.format(**world.ids()) if isinstance(value, str) else value

@@ -6,16 +6,17 @@ from typing import Any
 from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import Invalid
 from common.pagination import Pagination, paginated_response
-from projects.access import project_for
+from projects.access import item_for, project_for
 from projects.models import Role
 from storage.serving import object_response
-from versioning import selectors, services
+from versioning import imports, selectors, services
 from versioning.models import Job
 
 
@@ -259,3 +260,55 @@ def _ids_param(text: str | None) -> list[int] | None:
     if len(parts) > 100 or not all(part.strip().isdigit() for part in parts):
         raise Invalid({"ids": ["Give at most 100 comma-separated item ids."]})
     return [int(part) for part in parts]
+
+
+class ProjectImportsApi(APIView):
+    """Import predictions, a vendor's labels or gold answers from a COCO, VOC, YOLO or JSONL
+    file: 202 with the import job, whose result counts what was matched and written."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema_serializer(component_name="ProjectImportRequest")
+    class InputSerializer(serializers.Serializer):
+        format = serializers.ChoiceField(choices=imports.FORMATS)
+        file = serializers.FileField()
+        target = serializers.ChoiceField(choices=imports.TARGETS)
+        annotator = serializers.CharField(required=False, allow_blank=True, default="")
+        source = serializers.CharField(  # type: ignore[assignment]  # named like Field.source
+            required=False, allow_blank=True, default="", max_length=100
+        )
+
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        job = imports.import_request(
+            project=project,
+            user=request.user,
+            format=data["format"],
+            target=data["target"],
+            upload=data["file"],
+            file_name=data["file"].name or "upload",
+            annotator=data["annotator"] or None,
+            source=data["source"] or None,
+        )
+        return job_accepted(job)
+
+
+class ItemPredictionsApi(APIView):
+    @extend_schema_serializer(component_name="ItemPrediction")
+    class OutputSerializer(serializers.Serializer):
+        source = serializers.CharField()  # type: ignore[assignment]  # named like Field.source
+        shapes = serializers.JSONField()
+        scores = serializers.JSONField()
+        content_hash = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        updated_at = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request, item_id: int) -> Response:
+        """Pre-annotations the studio offers as editable shapes, with their scores."""
+        item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
+        return paginated_response(request, imports.predictions_of(item=item), self.OutputSerializer)

@@ -175,3 +175,27 @@ class ExportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.format} export of {self.version_id[:12]}"
+
+
+class Prediction(models.Model):
+    """Pre-annotations of an item from one source (a model, a vendor's run): editable shapes the
+    studio offers annotators, each with its score. One row per (item, source); a re-import of
+    the same source replaces it, and `content_hash` lets an identical re-import skip it."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="predictions")
+    source = models.CharField(max_length=100)
+    shapes = BulkJSONField(default=list)
+    # {shape id: score}; a shape without a score is absent.
+    scores = BulkJSONField(default=dict)
+    content_hash = models.CharField(max_length=64)
+    job = models.ForeignKey(Job, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "source"], name="prediction_unique_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} prediction of item {self.item_id}"

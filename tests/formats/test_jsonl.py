@@ -199,3 +199,22 @@ def test_malformed_lines_are_refused_with_their_line(content: io.BytesIO, messag
         list(read_jsonl(content, labels=LABELS))
 
     assert str(error.value) == message
+
+
+def test_shapes_as_loupe_stores_them_with_their_class_id_round_trip() -> None:
+    entry = every_kind(1)
+    stored = [{**shape, "label_id": f"id-{shape['label']}"} for shape in entry.shapes]
+    entries = [replace(entry, shapes=stored)]
+
+    (imported,) = read_jsonl(io.BytesIO(export(write_jsonl, entries, labels=LABELS)), labels=LABELS)
+
+    assert imported.shapes == stored
+
+
+def test_an_unknown_shape_field_is_named() -> None:
+    entry = every_kind(1)
+    entries = [replace(entry, shapes=[{**entry.shapes[0], "colour": "red"}])]
+    data = export(write_jsonl, entries, labels=LABELS)
+
+    with pytest.raises(FormatError, match="Unknown shape fields: colour"):
+        list(read_jsonl(io.BytesIO(data), labels=LABELS))
