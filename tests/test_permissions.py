@@ -353,11 +353,13 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         None,
         (401, 404, 200, 200, 200),
     ),
+    # A gold item answers an annotator exactly as a task item does (anything else gives gold
+    # away); its predictions are a model's, never the gold answer.
     "predictions-gold": (
         "get",
         "/api/v1/items/{gold}/predictions/",
         None,
-        (401, 404, 404, 200, 200),
+        (401, 404, 200, 200, 200),
     ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
 }
