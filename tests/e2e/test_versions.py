@@ -13,7 +13,7 @@ from tests.projects.factories import items_add, user_create
 from tests.versioning.factories import TinyExporter, document_accepted, version_made
 from versioning.models import DatasetVersion, ExportFile, Job, VersionTag
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("job_worker")]
 
 SHOTS = "/tmp/versions-{}.png"
 
@@ -320,6 +320,7 @@ def test_the_diff_page_shows_every_kind_of_change_a_page_at_a_time(
 
 
 def test_a_failed_export_shows_its_error_and_no_download(
+    tasks_in_process,  # the broken codec is patched into this process: run the job here
     page: Page,
     live_server,
     login,
