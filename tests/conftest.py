@@ -223,3 +223,13 @@ def _wait_for_worker(app: object, process: subprocess.Popen, *, name: str) -> No
             pytest.fail(f"celery worker exited with {process.returncode}")
     process.kill()
     pytest.fail("celery worker did not answer a ping within 30 s")
+
+
+@pytest.fixture
+def job_worker(request: pytest.FixtureRequest) -> None:
+    """Pages that start jobs need something to run them: in-process on the embedded default,
+    a real `celery worker` subprocess where a broker is configured (CI)."""
+    from django.conf import settings
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        request.getfixturevalue("celery_worker_process")

@@ -51,7 +51,7 @@ class Dataset:
 
 
 @pytest.fixture
-def dataset(live_server: Any, transactional_db: None) -> Dataset:
+def dataset(live_server: Any, transactional_db: None, job_worker: None) -> Dataset:
     """Four items over three splits, accepted shapes of car, person and night, one version."""
     manager = user_create("alice_manager", can_create_projects=True)
     annotator = user_create("bob_annotator")

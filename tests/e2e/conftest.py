@@ -66,13 +66,3 @@ def console_errors(page: Page) -> list[str]:
         lambda message: errors.append(message.text) if message.type == "error" else None,
     )
     return errors
-
-
-@pytest.fixture
-def job_worker(request: pytest.FixtureRequest) -> None:
-    """Pages that start jobs need something to run them: in-process on the embedded default,
-    a real `celery worker` subprocess where a broker is configured (CI)."""
-    from django.conf import settings
-
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        request.getfixturevalue("celery_worker_process")
