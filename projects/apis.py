@@ -212,6 +212,18 @@ def item_data(items: list[Item], *, role: str) -> Any:
     return ManagerItemOutputSerializer([by_id[item.pk] for item in items], many=True).data
 
 
+class RefusedFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class UploadOutputSerializer(serializers.Serializer):
+    items = ManagerItemOutputSerializer(many=True, help_text="New and already present items.")
+    created = serializers.IntegerField(help_text="How many items are new.")
+    duplicates = serializers.IntegerField(help_text="Files already in the project.")
+    refused = RefusedFileSerializer(many=True)
+
+
 class ProjectItemsApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.ListField(child=serializers.FileField(), required=False)
@@ -232,8 +244,10 @@ class ProjectItemsApi(APIView):
             items = items.filter(**{ROLE_FIELD: role})
         return paginated_response(request, items, ManagerItemOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: ManagerItemOutputSerializer(many=True)})
+    @extend_schema(request=InputSerializer, responses={201: UploadOutputSerializer})
     def post(self, request: Request, project_id: int) -> Response:
+        """Store every good image and refuse each bad one with its reason (201); 400 only when
+        every file was refused, or the request itself breaks a limit."""
         project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
         payload = self.InputSerializer(
             data={
@@ -244,14 +258,20 @@ class ProjectItemsApi(APIView):
             }
         )
         payload.is_valid(raise_exception=True)
-        items = services.items_upload(
+        report = services.items_upload_report(
             project=project,
             files=[(upload.name, upload) for upload in payload.validated_data.get("file") or []],
             archive=payload.validated_data.get("archive"),
             role=payload.validated_data["role"],
             split=payload.validated_data["split"],
         )
-        return Response(item_data(items, role=Role.MANAGER), status=status.HTTP_201_CREATED)
+        body = {
+            "items": item_data(report.items, role=Role.MANAGER),
+            "created": report.created,
+            "duplicates": report.duplicates,
+            "refused": [{"name": r.name, "reason": r.reason} for r in report.refused],
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ItemDetailApi(APIView):

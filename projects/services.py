@@ -1,6 +1,7 @@
 """Every write of the projects app."""
 
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from functools import partial
 from itertools import chain
 from typing import Any, BinaryIO, cast
@@ -23,7 +24,7 @@ from projects.models import Item, ItemRole, Membership, Project, Role
 from projects.schema import validate_labels
 from storage.services import asset_store
 from storage.tasks import asset_thumbnail
-from storage.uploads import validate_uploads, zip_members
+from storage.uploads import Judged, Refusal, validate_uploads, zip_members
 from storage.validation import ValidatedImage
 
 
@@ -199,37 +200,74 @@ def member_remove(*, project: Project, user_id: int, by: User) -> int:
     return deleted
 
 
+@dataclass
+class UploadReport:
+    """What an upload did: its items (new and already present), how many of them are new, and
+    each refused file with its reason."""
+
+    items: list[Item]
+    created: int
+    duplicates: int
+    refused: list[Refusal]
+
+
 def items_create(
     *,
     project: Project,
     images: list[ValidatedImage],
     role: str = ItemRole.TASK,
     split: str = "",
-) -> list[Item]:
-    """Store the images and place them in the project; an image already there is reused."""
-    items: list[Item] = []
+) -> list[tuple[Item, bool]]:
+    """Store the images and place them in the project; an image already there is reused.
+
+    Each item comes with whether it is new. Every image is stored whole (object, then its row)
+    or, if the transaction rolls back, leaves at most an object its next upload reuses."""
+    placed: list[tuple[Item, bool]] = []
     try:
         with transaction.atomic():
             for image in images:
                 asset = asset_store(image=image)
                 try:
                     with transaction.atomic():
-                        item, _ = Item.objects.get_or_create(
+                        item, created = Item.objects.get_or_create(
                             project=project,
                             asset=asset,
                             defaults={"name": image.name[:255], "split": split},
                         )
                 except IntegrityError:
-                    item = Item.objects.get(project=project, asset=asset)
-                items.append(item)
+                    item, created = Item.objects.get(project=project, asset=asset), False
+                placed.append((item, created))
                 asset_id = asset.pk
                 transaction.on_commit(partial(asset_thumbnail.delay, asset_id))
             if role != ItemRole.TASK:
-                item_roles().designate(items=items, role=role)
+                item_roles().designate(items=[item for item, _ in placed], role=role)
     finally:
         for image in images:
             image.spooled.close()
-    return items
+    return placed
+
+
+def items_upload_report(
+    *,
+    project: Project,
+    files: Iterable[tuple[str, BinaryIO]],
+    archive: BinaryIO | None = None,
+    role: str = ItemRole.TASK,
+    split: str = "",
+) -> UploadReport:
+    """Store every good file (and every good image of a zip) and refuse each bad one with its
+    reason. Invalid when nothing could be stored: every file was refused."""
+    judged = _judge_uploads(files, archive)
+    if not judged.images:
+        error = Invalid({"file": [refusal.message for refusal in judged.refused]})
+        error.extra["refused"] = [asdict(refusal) for refusal in judged.refused]
+        raise error
+    placed = items_create(project=project, images=judged.images, role=role, split=split)
+    items = list({item.pk: item for item, _ in placed}.values())
+    created = sum(1 for _, new in placed if new)
+    return UploadReport(
+        items=items, created=created, duplicates=len(placed) - created, refused=judged.refused
+    )
 
 
 def items_upload(
@@ -240,10 +278,18 @@ def items_upload(
     role: str = ItemRole.TASK,
     split: str = "",
 ) -> list[Item]:
-    """Validate every uploaded file (and every image of a zip), then store them all or none."""
+    """All or nothing, for scripts and imports: one bad file refuses the lot, storing none."""
+    judged = _judge_uploads(files, archive)
+    if judged.refused:
+        judged.close()
+        raise Invalid({"file": [refusal.message for refusal in judged.refused]})
+    placed = items_create(project=project, images=judged.images, role=role, split=split)
+    return [item for item, _ in placed]
+
+
+def _judge_uploads(files: Iterable[tuple[str, BinaryIO]], archive: BinaryIO | None) -> Judged:
     files = list(files)
     if not files and archive is None:
         raise Invalid("Send one or more images as `file`, or a zip as `archive`.", field="file")
     # Lazily: each zip entry must be read while zip_members still holds it open.
-    images = validate_uploads(chain(files, zip_members(archive) if archive is not None else []))
-    return items_create(project=project, images=images, role=role, split=split)
+    return validate_uploads(chain(files, zip_members(archive) if archive is not None else []))

@@ -21,6 +21,8 @@ const API_ROOT = "/api/v1/";
  * @typedef {{id: number, name: string, role?: string, split: string, asset: Asset,
  *   thumbnail_url: string, image_url: string}} Item
  * @typedef {{user_id: number, username: string, role: string}} Member
+ * @typedef {{items: Item[], created: number, duplicates: number,
+ *   refused: {name: string, reason: string}[]}} UploadReport
  * @typedef {{id: number, item: number, annotator: string, kind: string, status: string,
  *   version: number, shapes: unknown[], updated_at: string | null,
  *   submitted_at: string | null}} AnnotationDocument
@@ -206,7 +208,7 @@ export function annotationsList(projectId, { status = "", page = 1, pageSize } =
  * @param {number} projectId
  * @param {{files?: File[], archive?: File, role?: string}} batch
  * @param {(sent: number, total: number) => void} [onProgress]
- * @returns {Promise<Item[]>}
+ * @returns {Promise<UploadReport>} the good files stored, each bad one refused with its reason
  */
 export function itemsUpload(projectId, { files = [], archive, role = "task" }, onProgress) {
   const form = new FormData();

@@ -10,6 +10,7 @@ import { ApiError, itemsUpload } from "./api.js";
 import { $, h, plural, say } from "./dom.js";
 
 /** @typedef {import("./api.js").Item} Item */
+/** @typedef {import("./api.js").UploadReport} UploadReport */
 
 export const BATCH_MAX_FILES = 20;
 export const BATCH_MAX_BYTES = 50 * 1024 * 1024;
@@ -57,11 +58,26 @@ export function planBatches(files) {
 }
 
 /**
- * The message of a refused upload, without the form-field prefix ("file: x.png: ...").
+ * The message of a refused upload: one line per refused file, without the form-field prefix.
  * @param {unknown} error
  */
 function uploadMessage(error) {
-  return error instanceof ApiError ? error.messageFor("file", "archive") : String(error);
+  if (!(error instanceof ApiError)) return String(error);
+  const messages = [error.errors.file].flat().filter((line) => typeof line === "string");
+  return messages.length ? messages.join("\n") : error.messageFor("file", "archive");
+}
+
+/**
+ * "Uploaded 9 images; refused fake.png: not an image …", one line per refused file.
+ * @param {number} created
+ * @param {number} duplicates
+ * @param {{name: string, reason: string}[]} refused
+ */
+export function uploadSummary(created, duplicates, refused) {
+  const present = duplicates ? `, ${duplicates} already present` : "";
+  const lines = refused.map(({ name, reason }) => `refused ${name}: ${reason}`);
+  const head = `Uploaded ${plural(created, "image")}${present}`;
+  return lines.length ? `${head}; ${lines.join("\n")}` : head;
 }
 
 /**
@@ -167,14 +183,17 @@ export function uploadPanel({ projectId, root, onUploaded }) {
     say(errorBox, "");
     const batches = planBatches(files);
     const updates = batches.map(batchRow);
-    let uploaded = 0;
+    let created = 0;
+    let duplicates = 0;
+    /** @type {{name: string, reason: string}[]} */
+    const refused = [];
     /** @type {string[]} */
     const failures = [];
     for (const [index, batch] of batches.entries()) {
       const update = updates[index];
       update(0, "Uploading…");
       try {
-        const items = await itemsUpload(
+        const report = await itemsUpload(
           projectId,
           { files: batch.files, archive: batch.archive, role: role.value },
           (sent, total) => {
@@ -183,16 +202,20 @@ export function uploadPanel({ projectId, root, onUploaded }) {
             update(percent, percent >= 99 ? "Processing…" : `${Math.round(percent)}%`);
           },
         );
-        uploaded += items.length;
-        update(100, `Done · ${plural(items.length, "image")}`, "done");
-        onUploaded(items);
+        created += report.created;
+        duplicates += report.duplicates;
+        refused.push(...report.refused);
+        const skipped = report.refused.length ? `, ${report.refused.length} refused` : "";
+        update(100, `Done · ${plural(report.items.length, "image")}${skipped}`, "done");
+        onUploaded(report.items);
       } catch (error) {
         const message = uploadMessage(error);
         failures.push(batches.length > 1 ? `Batch ${index + 1}: ${message}` : message);
         update(100, "Failed", "failed");
       }
     }
-    if (uploaded || !failures.length) say(result, `Uploaded ${plural(uploaded, "image")}`, "ok");
+    const stored = created || duplicates || !failures.length;
+    if (stored) say(result, uploadSummary(created, duplicates, refused), "ok");
     if (failures.length) say(errorBox, failures.join("\n"), "error");
     busy = false;
     input.disabled = false;

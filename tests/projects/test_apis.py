@@ -414,7 +414,9 @@ def test_uploading_one_image_creates_one_item(project, manager, api):
 
     assert response.status_code == 201, response.json()
     item = Item.objects.get()
-    (created,) = response.json()
+    (created,) = response.json()["items"]
+    assert response.json()["created"] == 1
+    assert (response.json()["duplicates"], response.json()["refused"]) == (0, [])
     created.pop("created_at")
     assert created == {
         "id": item.pk,
@@ -445,12 +447,12 @@ def test_uploading_many_images_creates_an_item_for_each(project, manager, api):
     )
 
     assert response.status_code == 201, response.json()
-    assert [(item["name"], item["asset"]["mime"]) for item in response.json()] == [
+    assert [(item["name"], item["asset"]["mime"]) for item in response.json()["items"]] == [
         ("img0.bin", "image/png"),
         ("img1.bin", "image/jpeg"),
         ("img2.bin", "image/webp"),
     ]
-    assert [item["role"] for item in response.json()] == ["gold", "gold", "gold"]
+    assert [item["role"] for item in response.json()["items"]] == ["gold", "gold", "gold"]
     # Gold is a gold answer attached to the item, its shapes still to be given by a manager.
     assert sorted(
         project.items.values_list("asset__sha256", "split", "gold__purpose", "gold__shapes")
@@ -477,52 +479,15 @@ def test_a_zip_archive_adds_its_images_and_ignores_other_entries(project, manage
     )
 
     assert response.status_code == 201, response.json()
-    assert [item["name"] for item in response.json()] == ["first.png", "second.JPG"]
+    assert [item["name"] for item in response.json()["items"]] == ["first.png", "second.JPG"]
     assert sorted(project.items.values_list("asset__sha256", flat=True)) == sorted(
         [sha(first), sha(second)]
     )
 
 
-def test_a_zip_with_one_corrupt_image_stores_nothing_at_all(project, manager, api):
-    # given a zip whose second image is cut short, sent together with a good loose file
-    good, also_good = image_bytes(), image_bytes()
-    broken = image_bytes(256, 256)[:200]
-    archive = zip_bytes({"good.png": good, "broken.png": broken})
-
-    # when it is uploaded
-    response = api(manager).post(
-        items_url(project),
-        {"file": upload(also_good, "loose.png"), "archive": upload(archive, "batch.zip")},
-        format="multipart",
-    )
-
-    # then the whole request is refused, naming the bad entry, and nothing was stored
-    assert response.status_code == 400
-    (message,) = response.json()["errors"]["file"]
-    assert message.startswith("broken.png: image data is truncated or corrupt")
-    assert Item.objects.count() == 0
-    assert_nothing_stored(good, also_good, broken)
-
-
-def test_a_batch_with_one_non_image_stores_none_of_it(project, manager, api):
-    good, text = image_bytes(), b"just some text"
-
-    response = api(manager).post(
-        items_url(project),
-        {"file": [upload(good, "good.png"), upload(text, "notes.png")]},
-        format="multipart",
-    )
-
-    assert response.status_code == 400
-    assert response.json() == {
-        "detail": "file: notes.png: not an image Loupe can read.",
-        "errors": {"file": ["notes.png: not an image Loupe can read."]},
-    }
-    assert Item.objects.count() == 0
-    assert_nothing_stored(good, text)
-
-
-def test_a_file_over_the_upload_limit_is_refused(project, manager, api, settings):
+def test_a_file_over_the_upload_limit_is_refused_and_the_others_stored(
+    project, manager, api, settings
+):
     settings.UPLOAD_MAX_BYTES = 1000
     small, big = image_bytes(8, 8), image_bytes(256, 256, fmt="BMP")
     assert len(small) <= 1000 < len(big)
@@ -533,11 +498,12 @@ def test_a_file_over_the_upload_limit_is_refused(project, manager, api, settings
         format="multipart",
     )
 
-    assert response.status_code == 400
-    assert response.json()["errors"] == {
-        "file": ["big.bmp: file is larger than the 1,000-byte limit."]
-    }
-    assert_nothing_stored(small, big)
+    assert response.status_code == 201
+    assert response.json()["refused"] == [
+        {"name": "big.bmp", "reason": "file is larger than the 1,000-byte limit."}
+    ]
+    assert list(project.items.values_list("name", flat=True)) == ["small.png"]
+    assert_nothing_stored(big)
 
 
 def test_an_upload_with_more_files_than_allowed_is_refused(project, manager, api, settings):
@@ -603,8 +569,9 @@ def test_uploading_the_same_image_again_returns_the_existing_item(project, manag
     second = client.post(items_url(project), {"file": upload(data, "b.png")}, format="multipart")
 
     assert second.status_code == 201
-    assert second.json()[0]["id"] == first.json()[0]["id"]
-    assert second.json()[0]["name"] == "a.png"
+    assert (second.json()["created"], second.json()["duplicates"]) == (0, 1)
+    assert second.json()["items"][0]["id"] == first.json()["items"][0]["id"]
+    assert second.json()["items"][0]["name"] == "a.png"
     assert Item.objects.count() == 1
     assert asset_copies(sha(data)) == [sha(data)]
 

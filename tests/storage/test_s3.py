@@ -5,6 +5,7 @@ These run when S3_BUCKET names a bucket; the embedded default stores objects in 
 
 import hashlib
 import os
+import time
 import urllib.request
 
 import pytest
@@ -49,7 +50,7 @@ def uploaded(project, manager, api, data: bytes) -> dict:
         f"/api/v1/projects/{project.pk}/items/", {"file": upload(data)}, format="multipart"
     )
     assert response.status_code == 201, response.json()
-    return response.json()[0]
+    return response.json()["items"][0]
 
 
 def test_an_upload_lands_in_the_bucket_under_its_hash_key(project, manager, api, bucket):
@@ -67,19 +68,23 @@ def test_an_upload_lands_in_the_bucket_under_its_hash_key(project, manager, api,
     assert read(expected) == data
 
 
-def test_a_refused_upload_leaves_nothing_in_the_bucket(project, manager, api, bucket):
-    keys, _, _ = bucket
-    good = image_bytes()
-    sha256 = hashlib.sha256(good).hexdigest()
+def test_a_refused_file_leaves_nothing_in_the_bucket_beside_the_stored_one(
+    project, manager, api, bucket
+):
+    keys, read, _ = bucket
+    good, bad = image_bytes(), b"not an image %d" % time.time_ns()
+    good_sha, bad_sha = (hashlib.sha256(data).hexdigest() for data in (good, bad))
 
     response = api(manager).post(
         f"/api/v1/projects/{project.pk}/items/",
-        {"file": [upload(good), upload(b"not an image", "bad.png")]},
+        {"file": [upload(good), upload(bad, "bad.png")]},
         format="multipart",
     )
 
-    assert response.status_code == 400
-    assert keys(f"assets/{sha256[:2]}/{sha256[2:4]}/{sha256}") == []
+    assert response.status_code == 201
+    assert [refused["name"] for refused in response.json()["refused"]] == ["bad.png"]
+    assert read(object_key(good_sha)) == good
+    assert keys(f"assets/{bad_sha[:2]}/{bad_sha[2:4]}/{bad_sha}") == []
 
 
 def test_the_image_endpoint_streams_the_object(project, manager, annotator, api):
