@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common import ratelimit
+from common.openapi import error_responses
 
 
 class TokenApi(APIView):
@@ -28,7 +29,11 @@ class TokenApi(APIView):
         # Without one, DRF answers wrong credentials with 403 instead of 401.
         return "Token"
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer, auth=[])
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(401, 429)},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -15,7 +15,7 @@ from pipelines import selectors, services
 from pipelines.builtin import PIPELINES
 from pipelines.models import PipelineRun
 from projects.models import Role
-from versioning.apis import job_accepted
+from versioning.apis import JobOutputSerializer, job_accepted
 from versioning.selectors import version_for
 
 
@@ -47,6 +47,22 @@ class RunDetailOutputSerializer(RunOutputSerializer):
         return selectors.run_quarantined(run=run)
 
 
+class RunStartedSerializer(JobOutputSerializer):
+    run = serializers.IntegerField(help_text="The pipeline run to poll.")
+
+
+class FeatureRowSerializer(serializers.Serializer):
+    """One item's outputs: `item_id`, then a field per output field of the step."""
+
+    item_id = serializers.IntegerField()
+
+
+class SqlResultSerializer(serializers.Serializer):
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField())
+    truncated = serializers.BooleanField()
+
+
 class VersionPipelinesApi(APIView):
     class InputSerializer(serializers.Serializer):
         pipeline = serializers.ChoiceField(choices=sorted(PIPELINES), default="default")
@@ -59,7 +75,7 @@ class VersionPipelinesApi(APIView):
         page = paginator.paginate_queryset(selectors.runs_of(version=version), request, view=self)
         return paginator.get_paginated_response(RunOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses={202: RunStartedSerializer})
     def post(self, request: Request, version_id: str) -> Response:
         """Start a pipeline on the version (managers): 202 with the job; its result counts
         units computed, reused and failed. `run` in the body names the run to poll."""
@@ -84,7 +100,12 @@ class PipelineRunDetailApi(APIView):
 
 class VersionFeaturesApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("step", str, required=True, description="a per-item step")]
+        parameters=[
+            OpenApiParameter(
+                "step", str, required=True, description="a per-item step", pattern=r"^\w+$"
+            )
+        ],
+        responses=FeatureRowSerializer(many=True),
     )
     def get(self, request: Request, version_id: str) -> Response:
         """A page of one step's outputs for the version's items (from its latest finished
@@ -106,7 +127,7 @@ class VersionSqlApi(APIView):
             min_value=1, max_value=selectors.SQL_MAX_ROWS, default=selectors.SQL_MAX_ROWS
         )
 
-    @extend_schema(request=InputSerializer)
+    @extend_schema(request=InputSerializer, responses=SqlResultSerializer)
     def post(self, request: Request, version_id: str) -> Response:
         """One read-only SELECT over the version's tables: `items`, `shapes` and a table per
         per-item feature step. Files, URLs and settings are out of reach; time and rows are

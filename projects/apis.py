@@ -138,6 +138,8 @@ class MemberOutputSerializer(serializers.Serializer):
 
 
 class ProjectMembersApi(APIView):
+    pagination_class = None  # the whole list: a project has few members
+
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField()
         role = serializers.ChoiceField(choices=Role.choices)

@@ -4,6 +4,7 @@ serializes. Long work answers 202 with the job; clients poll GET /api/v1/jobs/{i
 from typing import Any
 
 from django.http.response import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import Invalid
+from common.openapi import PAGE_PARAMETERS, page_serializer
 from common.pagination import Pagination, paginated_response
 from projects.access import item_for, project_for
 from projects.models import Role
@@ -105,7 +107,7 @@ class VersionDetailApi(APIView):
 
 
 class VersionManifestApi(APIView):
-    @extend_schema(responses={(200, "application/json"): bytes})
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request: Request, version_id: str) -> HttpResponseBase:
         """The canonical manifest (RFC 8785 bytes): its SHA-256 is the version id, so a client
         verifies what it pulls by hashing these bytes."""
@@ -195,8 +197,18 @@ class VersionDiffApi(APIView):
         shapes = serializers.JSONField(required=False)
 
     @extend_schema(
-        responses=RowSerializer(many=True),
-        parameters=[OpenApiParameter("against", str, required=True, description="version id")],
+        responses=page_serializer(
+            "PaginatedVersionDiff",
+            RowSerializer(many=True),
+            summary=serializers.DictField(help_text="class -> {change: count}, whole diff"),
+            totals=serializers.DictField(help_text="change -> count, whole diff"),
+        ),
+        parameters=[
+            OpenApiParameter(
+                "against", str, required=True, description="version id", pattern="^[0-9a-f]{64}$"
+            ),
+            *PAGE_PARAMETERS,
+        ],
     )
     def get(self, request: Request, version_id: str) -> Response:
         """Changes from `against` (the older side) to this version, a page of item rows, plus
