@@ -120,6 +120,11 @@ api_v1 = [
         name="api-version-items",
     ),
     path(
+        "versions/<str:version_id>/index/",
+        versioning_apis.VersionIndexApi.as_view(),
+        name="api-version-index",
+    ),
+    path(
         "versions/<str:version_id>/exports/",
         versioning_apis.VersionExportsApi.as_view(),
         name="api-version-exports",

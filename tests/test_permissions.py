@@ -272,6 +272,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         (401, 404, 403, 200, 200),
     ),
     "version-items": ("get", "/api/v1/versions/{version}/items/", None, (401, 404, 403, 200, 200)),
+    "version-index": ("get", "/api/v1/versions/{version}/index/", None, (401, 404, 403, 200, 200)),
     "version-diff": (
         "get",
         "/api/v1/versions/{version}/diff/?against={version}",

@@ -19,6 +19,8 @@ from projects.access import item_for, project_for
 from projects.models import Role
 from storage.serving import object_response
 from versioning import imports, selectors, services
+from versioning.exports import image_file_name
+from versioning.filters import item_filters
 from versioning.models import Job
 
 
@@ -160,14 +162,28 @@ class VersionExportsApi(APIView):
     @extend_schema_serializer(component_name="VersionExportRequest")
     class InputSerializer(serializers.Serializer):
         format = serializers.CharField(max_length=32)
+        splits = serializers.ListField(
+            child=serializers.CharField(max_length=32),
+            required=False,
+            default=list,
+            help_text='Only items of these splits ("unassigned": none).',
+        )
+        classes = serializers.ListField(
+            child=serializers.CharField(max_length=200),
+            required=False,
+            default=list,
+            help_text="Only items with a shape of these classes, and only those shapes.",
+        )
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request: Request, version_id: str) -> Response:
         version, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        filters = item_filters(version=version, splits=data["splits"], classes=data["classes"])
         job = services.version_export_request(
-            version=version, user=request.user, format=payload.validated_data["format"]
+            version=version, user=request.user, format=data["format"], filters=filters
         )
         return job_accepted(job)
 
@@ -263,6 +279,48 @@ class VersionItemsApi(APIView):
         return paginator.get_paginated_response(
             self.OutputSerializer(page, many=True, context=context).data
         )
+
+
+class VersionIndexApi(APIView):
+    """What `loupe pull` fetches: the version's items, cut by split and class on the server."""
+
+    @extend_schema_serializer(component_name="VersionIndexItem")
+    class OutputSerializer(serializers.Serializer):
+        item = serializers.IntegerField(source="item_id")
+        name = serializers.CharField(source="item.name")
+        file_name = serializers.SerializerMethodField()
+        asset_sha256 = serializers.CharField()
+        mime = serializers.CharField(source="item.asset.mime")
+        size = serializers.IntegerField(source="item.asset.size")
+        width = serializers.IntegerField(source="item.asset.width")
+        height = serializers.IntegerField(source="item.asset.height")
+        split = serializers.CharField()
+        image_url = serializers.SerializerMethodField()
+
+        def get_file_name(self, row: Any) -> str:
+            return image_file_name(row.asset_sha256, row.item.asset.mime)
+
+        def get_image_url(self, row: Any) -> str:
+            return f"/api/v1/items/{row.item_id}/image/"
+
+    @extend_schema(
+        responses=OutputSerializer(many=True),
+        parameters=[
+            OpenApiParameter("split", str, many=True, description='a split ("unassigned": none)'),
+            OpenApiParameter("class", str, many=True, description="a class of the version"),
+        ],
+    )
+    def get(self, request: Request, version_id: str) -> Response:
+        """The version's items by item id, paginated: name, content hash, size, split and where
+        to download the image; only those of the given splits holding a shape of a given class."""
+        version, _ = selectors.version_for(request.user, version_id, needed=Role.REVIEWER)
+        filters = item_filters(
+            version=version,
+            splits=request.query_params.getlist("split"),
+            classes=request.query_params.getlist("class"),
+        )
+        rows = selectors.version_index(version=version, filters=filters)
+        return paginated_response(request, rows, self.OutputSerializer)
 
 
 def _ids_param(text: str | None) -> list[int] | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from versioning.filters import ItemFilters, rows_filtered
 from versioning.models import AnnotationBlob, DatasetVersion, VersionItem
 
 try:
@@ -52,11 +53,16 @@ def image_file_name(sha256: str, mime: str) -> str:
     return f"{sha256}.{EXTENSIONS.get(mime, 'bin')}"
 
 
-def version_items(version: DatasetVersion) -> Callable[[], Iterable[ItemShapes]]:
+def version_items(
+    version: DatasetVersion, filters: ItemFilters | None = None
+) -> Callable[[], Iterable[ItemShapes]]:
+    """The version's items; with `filters`, only the kept items and classes' shapes."""
+    filters = filters or ItemFilters()
+
     def items() -> Iterator[ItemShapes]:
         # Keyset pages, not a server-side cursor: flat memory, no cursor held across queries.
         rows = (
-            VersionItem.objects.filter(version=version)
+            rows_filtered(VersionItem.objects.filter(version=version), filters)
             .order_by("item_id")
             .values_list(
                 "item_id",
@@ -71,13 +77,15 @@ def version_items(version: DatasetVersion) -> Callable[[], Iterable[ItemShapes]]
         )
         last = 0
         while page := list(rows.filter(item_id__gt=last)[:CHUNK]):
-            yield from _with_shapes(page)
+            yield from _with_shapes(page, classes=filters.classes)
             last = page[-1][0]
 
     return items
 
 
-def _with_shapes(rows: list[tuple[Any, ...]]) -> Iterator[ItemShapes]:
+def _with_shapes(
+    rows: list[tuple[Any, ...]], classes: tuple[str, ...] = ()
+) -> Iterator[ItemShapes]:
     hashes = {row[2] for row in rows if row[2]}
     shapes_of = dict(
         AnnotationBlob.objects.filter(content_hash__in=hashes).values_list("content_hash", "shapes")
@@ -93,4 +101,7 @@ def _with_shapes(rows: list[tuple[Any, ...]]) -> Iterator[ItemShapes]:
             tags=(),
             metadata=metadata,
         )
-        yield ItemShapes(item=record, shapes=shapes_of.get(digest, []) if digest else [])
+        shapes = shapes_of.get(digest, []) if digest else []
+        if classes:
+            shapes = [shape for shape in shapes if shape.get("label") in classes]
+        yield ItemShapes(item=record, shapes=shapes)

@@ -10,6 +10,8 @@ from projects.access import require_role
 from projects.models import Project, Role
 from projects.selectors import AnyUser, project_role
 from versioning.diff import Diff, Rows, hashes_to_load, versions_diff
+from versioning.exports import exporters
+from versioning.filters import ItemFilters, rows_filtered
 from versioning.models import (
     AnnotationBlob,
     DatasetVersion,
@@ -67,9 +69,30 @@ def job_export_file(*, job: Job) -> ExportFile:
         export = ExportFile.objects.filter(
             version_id=job.result.get("version"), sha256=job.result.get("sha256")
         ).first()
+    if export is None and job.kind == JobKind.EXPORT and job.params.get("filters") and job.result:
+        export = _filtered_export_file(job)
     if export is None:
         raise NotFound("This job has no file to download (yet).")
     return export
+
+
+def _filtered_export_file(job: Job) -> ExportFile | None:
+    """A filtered export (a cut of the version) has no row: its file is named by its job."""
+    if job.status != JobStatus.SUCCEEDED:
+        return None
+    result: dict = job.result or {}
+    exporter = exporters().get(result.get("format", ""))
+    if exporter is None:
+        return None
+    key = f"exports/{result['version']}/{result['file_name']}"
+    return ExportFile(
+        version_id=result["version"],
+        format=result["format"],
+        sha256=result["sha256"],
+        size=result["size"],
+        storage_key=key,
+        media_type=exporter.media_type,
+    )
 
 
 def version_rows(*, version: DatasetVersion) -> Rows:
@@ -115,3 +138,12 @@ def version_item_shapes(*, rows: list[VersionItem]) -> dict[str, list[dict]]:
     hashes = {row.annotation_hash for row in rows if row.annotation_hash}
     blobs = AnnotationBlob.objects.filter(content_hash__in=hashes)
     return dict(blobs.values_list("content_hash", "shapes"))
+
+
+# --- a version's items, cut by split and class (the client's index) ----------------------
+
+
+def version_index(*, version: DatasetVersion, filters: ItemFilters) -> QuerySet[VersionItem]:
+    """What a client pulls: each kept item's name, asset hash, size and split, by item id."""
+    rows = VersionItem.objects.filter(version=version).select_related("item", "item__asset")
+    return rows_filtered(rows, filters).order_by("item_id")

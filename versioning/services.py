@@ -25,6 +25,7 @@ from projects.item_roles import ROLE_FIELD, item_roles
 from projects.models import Item, Project, Role
 from projects.selectors import project_role, role_at_least
 from versioning.exports import exporters, version_items
+from versioning.filters import ItemFilters
 from versioning.jobs import job_create
 from versioning.manifest import manifest_bytes, manifest_id
 from versioning.models import (
@@ -387,7 +388,9 @@ def version_tag_delete(*, project: Project, user: User, name: str) -> None:
 
 
 @transaction.atomic
-def version_export_request(*, version: DatasetVersion, user: User, format: str) -> Job:
+def version_export_request(
+    *, version: DatasetVersion, user: User, format: str, filters: ItemFilters | None = None
+) -> Job:
     """Reviewers and managers export (read-only for the project); the job writes the file."""
     if not role_at_least(project_role(user=user, project_id=version.project_id), Role.REVIEWER):
         raise PermissionDenied("Exporting needs the reviewer or manager role.")
@@ -395,7 +398,9 @@ def version_export_request(*, version: DatasetVersion, user: User, format: str) 
     if format not in available:
         choices = ", ".join(available) or "none installed"
         raise Invalid({"format": [f"Unknown format {format!r}; use one of: {choices}."]})
-    params = {"version": version.pk, "format": format}
+    params: dict[str, Any] = {"version": version.pk, "format": format}
+    if filters:
+        params["filters"] = filters.as_params()
     return job_create(kind=JobKind.EXPORT, project=version.project, user=user, params=params)
 
 
@@ -417,7 +422,9 @@ def version_export(*, job: Job, progress: Progress | None = None) -> dict[str, A
     of a version in a format has the same bytes."""
     version = DatasetVersion.objects.get(pk=job.params["version"])
     name = job.params["format"]
-    stored = ExportFile.objects.filter(version=version, format=name).first()
+    # A cut of the version (by split or class) is stored by hash, not as the version's export.
+    filters = ItemFilters.from_params(job.params.get("filters"))
+    stored = None if filters else ExportFile.objects.filter(version=version, format=name).first()
     if stored is not None:
         return export_result(stored, job=job, reused=True)
     exporter = exporters().get(name)
@@ -428,22 +435,20 @@ def version_export(*, job: Job, progress: Progress | None = None) -> dict[str, A
     if progress:
         progress(0, total)
     with tempfile.TemporaryFile() as spool:
-        items = _reporting(version_items(version), progress)
+        items = _reporting(version_items(version, filters), progress)
         exporter.write(spool, labels=version.labels, items=items)
         size, sha256 = _file_digest(spool)
         key = f"exports/{version.pk}/{name}-{sha256}.{extension}"
         if not default_storage.exists(key):
             spool.seek(0)
             default_storage.save(key, File(spool, name=key))
+    fields = {"sha256": sha256, "size": size, "storage_key": key, "media_type": exporter.media_type}
+    if filters:
+        return export_result(
+            ExportFile(version=version, format=name, **fields), job=job, reused=False
+        )
     export, created = ExportFile.objects.get_or_create(
-        version=version,
-        format=name,
-        defaults={
-            "sha256": sha256,
-            "size": size,
-            "storage_key": key,
-            "media_type": exporter.media_type,
-        },
+        version=version, format=name, defaults=fields
     )
     return export_result(export, job=job, reused=not created)
 
