@@ -9,7 +9,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,8 @@ class Api:
             raise AuthError(f"Not allowed: {detail}")
         if code == 404:
             raise NotFound(f"Not found: {detail}")
+        if code == 400:
+            raise LoupeError(f"The server refused the request: {detail}")
         if code == 429:
             wait = response.headers.get("Retry-After", "a while")
             raise LoupeError(f"Rate limited by the server ({detail}); retry in {wait} s.")
@@ -166,21 +168,34 @@ class Api:
             "totals": first.get("totals", {}),
         }
 
+    def index(
+        self, version_id: str, *, splits: Sequence[str] = (), classes: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The version's items the server keeps for these splits and classes, by item id: name,
+        file name, asset hash, size, split and image URL."""
+        path = f"/api/v1/versions/{version_id}/index/"
+        params = {"split": list(splits), "class": list(classes), "page_size": 1000}
+        return [row for page in self.pages(path, **params) for row in page["results"]]
+
     def export(
         self,
         version_id: str,
         format_name: str,
         *,
+        splits: Sequence[str] = (),
+        classes: Sequence[str] = (),
         poll_seconds: float = 0.5,
         timeout: float = 3600.0,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, Any]:
         """Ask for an export and wait for its job: the result names the file and its sha256.
 
-        The server stores one export per (version, format), so asking again is cheap."""
-        job = self.request(
-            "POST", f"/api/v1/versions/{version_id}/exports/", json={"format": format_name}
-        ).json()
+        The server stores one export per (version, format), so asking again is cheap. With
+        splits or classes it exports only those items and classes' shapes."""
+        body: dict[str, Any] = {"format": format_name}
+        if splits or classes:
+            body.update(splits=list(splits), classes=list(classes))
+        job = self.request("POST", f"/api/v1/versions/{version_id}/exports/", json=body).json()
         deadline = time.monotonic() + timeout
         while job["status"] not in JOB_DONE:
             if time.monotonic() > deadline:

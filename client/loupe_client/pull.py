@@ -6,10 +6,12 @@ DIR/loupe.lock              what was pulled: server, project, version, format, f
                             exports' sha256 and every file's (sha256, path), with their hash
 DIR/.loupe/                 the client's own: cached exports and staging
 
-The version's JSONL export is the index: item id, file name, sha256 and split of every item.
-An image already on disk whose bytes hash right is kept; anything else is fetched into
-`<name>.part`, hashed while it streams, and renamed into place only when the hash matches, so
-an interrupted pull resumes where it stopped and no corrupted file is ever kept.
+The server cuts the version by split and class: its item index (item id, file name, sha256,
+split and image URL of each kept item) says which images to fetch, and the export in the chosen
+format holds only those items and classes. An image already on disk whose bytes hash right is
+kept; anything else is fetched into `<name>.part`, hashed while it streams, and renamed into
+place only when the hash matches, so an interrupted pull resumes where it stopped and no
+corrupted file is ever kept.
 """
 
 import contextlib
@@ -35,11 +37,11 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks, pulls are 
 
 from loupe_client.api import Api, file_sha256
 from loupe_client.errors import IntegrityError, LoupeError, NetworkError
-from loupe_client.labels import FORMATS, Selection, label_paths, write_labels
+from loupe_client.labels import FORMATS, label_paths, write_labels
 
 LOCK_NAME = "loupe.lock"
 STATE_DIR = ".loupe"
-LOCK_FORMAT = 1
+LOCK_FORMAT = 2  # 1: the index was the JSONL export (client-side filters)
 SPLITS = ("train", "val", "test", "unassigned")
 IMAGE_NAME = re.compile(r"^[0-9a-f]{64}\.[A-Za-z0-9]{1,8}$")
 
@@ -70,14 +72,14 @@ class IndexItem:
     file_name: str
     sha256: str
     split: str
-    classes: frozenset[str]
+    url: str
 
 
 @dataclass(frozen=True)
 class Image:
-    item_id: int
     sha256: str
     path: str  # relative to the pull directory, POSIX separators
+    url: str
 
 
 def pull(
@@ -149,20 +151,19 @@ def _pull_into(
     locked: dict[str, Any] | None,
 ) -> PullResult:
     state = directory / STATE_DIR
-    index_result, index_path = fetch_export(api, version_id, "jsonl", state / "exports")
-    export_result, export_path = index_result, index_path
-    if format_name != "jsonl":
-        export_result, export_path = fetch_export(api, version_id, format_name, state / "exports")
+    index = fetch_index(api, version_id, filters)
+    index_sha256 = index_digest(index)
+    export_result, export_path = fetch_export(
+        api, version_id, format_name, state / "exports", filters
+    )
     if locked is not None:
-        _check_exports(locked, index_result["sha256"], export_result["sha256"])
+        _check_exports(locked, index_sha256, export_result["sha256"])
 
-    class_names, index = read_index(index_path)
-    selection = select(index, class_names, filters)
     staging = state / "staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    write_labels(format_name, export_path, staging, selection)
-    images = image_targets(index, selection, format_name, staging)
+    write_labels(format_name, export_path, staging, {_stem(item.file_name) for item in index})
+    images = image_targets(index, format_name, staging)
 
     result = PullResult(version=version_id, directory=directory, images=len(images))
     fetch_images(api, directory, images, result, jobs=jobs, retries=retries, progress=progress)
@@ -174,7 +175,7 @@ def _pull_into(
         version=version_id,
         format_name=format_name,
         filters=filters,
-        index_sha256=index_result["sha256"],
+        index_sha256=index_sha256,
         export_sha256=export_result["sha256"],
         files=[(image.sha256, image.path) for image in images] + labels,
     )
@@ -199,7 +200,7 @@ def _check_exports(locked: dict[str, Any], index_sha256: str, export_sha256: str
     expected = (locked.get("index", {}).get("sha256"), locked.get("export", {}).get("sha256"))
     if expected != (index_sha256, export_sha256):
         raise IntegrityError(
-            "The server's exports of this version no longer match loupe.lock "
+            "The server's index or export of this version no longer match loupe.lock "
             f"(index {index_sha256[:12]}, labels {export_sha256[:12]}); refusing to pull "
             "something else than what the lock pins."
         )
@@ -208,11 +209,33 @@ def _check_exports(locked: dict[str, Any], index_sha256: str, export_sha256: str
 # --- exports --------------------------------------------------------------------------------
 
 
+def fetch_index(api: Api, version_id: str, filters: Filters) -> list[IndexItem]:
+    """The items the server keeps for these filters, by item id."""
+    rows = api.index(version_id, splits=filters.splits, classes=filters.classes)
+    return [
+        IndexItem(
+            item_id=int(row["item"]),
+            file_name=str(row["file_name"]),
+            sha256=str(row["asset_sha256"]),
+            split=str(row["split"]),
+            url=str(row["image_url"]),
+        )
+        for row in rows
+    ]
+
+
+def index_digest(index: list[IndexItem]) -> str:
+    """What the lock pins of the index: each item's id, hash, split and file name."""
+    rows = [[item.item_id, item.sha256, item.split, item.file_name] for item in index]
+    return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()
+
+
 def fetch_export(
-    api: Api, version_id: str, format_name: str, cache: Path
+    api: Api, version_id: str, format_name: str, cache: Path, filters: Filters = Filters()
 ) -> tuple[dict[str, Any], Path]:
-    """The server's export in `format_name`, kept in the cache under its hash (downloaded once)."""
-    result = api.export(version_id, format_name)
+    """The server's export in `format_name`, cut by the filters, kept in the cache under its
+    hash (downloaded once)."""
+    result = api.export(version_id, format_name, splits=filters.splits, classes=filters.classes)
     sha256 = str(result["sha256"])
     suffix = Path(str(result.get("file_name", ""))).suffix or ".bin"
     path = cache / f"{version_id[:16]}-{format_name}-{sha256}{suffix}"
@@ -224,60 +247,11 @@ def fetch_export(
     return result, path
 
 
-def read_index(path: Path) -> tuple[tuple[str, ...], list[IndexItem]]:
-    """The label names (schema order) and every item of a Loupe JSONL export."""
-    with open(path, "rb") as lines:
-        header = json.loads(next(lines, b"{}"))
-        if header.get("format") != "loupe-jsonl":
-            raise LoupeError(f"{path.name} is not a Loupe JSONL export.")
-        class_names = tuple(str(label["name"]) for label in header.get("labels", []))
-        index = []
-        for line in lines:
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            index.append(
-                IndexItem(
-                    item_id=int(item["item_id"]),
-                    file_name=str(item["file_name"]),
-                    sha256=str(item["sha256"]),
-                    split=str(item.get("split") or ""),
-                    classes=frozenset(str(shape["label"]) for shape in item.get("shapes", [])),
-                )
-            )
-    return class_names, index
-
-
-def select(index: list[IndexItem], class_names: tuple[str, ...], filters: Filters) -> Selection:
-    """The items a pull keeps: in one of the splits, and holding a shape of one of the classes."""
-    unknown = sorted(set(filters.classes) - set(class_names))
-    if unknown:
-        raise LoupeError(
-            f"This version has no class {unknown[0]!r}; its classes: {', '.join(class_names)}."
-        )
-    splits = {"" if split == "unassigned" else split for split in filters.splits}
-    classes = frozenset(filters.classes) if filters.classes else None
-    kept = [
-        item
-        for item in index
-        if (not splits or item.split in splits) and (classes is None or item.classes & classes)
-    ]
-    return Selection(
-        item_ids=frozenset(item.item_id for item in kept),
-        stems=frozenset(_stem(item.file_name) for item in kept),
-        classes=classes,
-        class_names=class_names,
-        filtered=bool(splits or classes),
-    )
-
-
 def _stem(file_name: str) -> str:
     return os.path.splitext(os.path.basename(file_name))[0]
 
 
-def image_targets(
-    index: list[IndexItem], selection: Selection, format_name: str, staging: Path
-) -> list[Image]:
+def image_targets(index: list[IndexItem], format_name: str, staging: Path) -> list[Image]:
     """Where each kept image goes. YOLO wants images/<split>/ beside labels/<split>/, so the
     folders come from the label files the export wrote, not from a copy of its rules."""
     folder_of: dict[str, str] = {}
@@ -288,15 +262,13 @@ def image_targets(
                 folder_of[Path(parts[2]).stem] = parts[1]
     targets: dict[str, Image] = {}
     for item in index:
-        if item.item_id not in selection.item_ids:
-            continue
         name = item.file_name if IMAGE_NAME.match(item.file_name) else f"{item.sha256}.bin"
         if not name.startswith(item.sha256):
             name = f"{item.sha256}{os.path.splitext(name)[1]}"
         folder = folder_of.get(_stem(name))
         path = f"images/{folder}/{name}" if folder else f"images/{name}"
         # One asset placed twice in a project is one file.
-        targets.setdefault(path, Image(item_id=item.item_id, sha256=item.sha256, path=path))
+        targets.setdefault(path, Image(sha256=item.sha256, path=path, url=item.url))
     return sorted(targets.values(), key=lambda image: image.path)
 
 
@@ -368,9 +340,7 @@ def _verified(directory: Path, image: Image, result: PullResult) -> bool:
 def _fetch(api: Api, directory: Path, image: Image, retries: int) -> None:
     for attempt in range(retries + 1):
         try:
-            api.download(
-                f"/api/v1/items/{image.item_id}/image/", directory / image.path, sha256=image.sha256
-            )
+            api.download(image.url, directory / image.path, sha256=image.sha256)
             return
         except (NetworkError, IntegrityError):
             if attempt == retries:
@@ -466,7 +436,7 @@ def lock_document(
         "version": version,
         "format": format_name,
         "filters": filters.as_json(),
-        "index": {"format": "jsonl", "sha256": index_sha256},
+        "index": {"format": "items", "sha256": index_sha256},
         "export": {"format": format_name, "sha256": export_sha256},
         "files_sha256": hashlib.sha256(listing).hexdigest(),
         "files": ordered,
@@ -488,6 +458,11 @@ def lock_read(path: Path) -> dict[str, Any]:
         ) from None
     except ValueError as error:
         raise LoupeError(f"{path} is not a Loupe lock file: {error}.") from None
+    if isinstance(lock, dict) and lock.get("lock_format") == 1:
+        raise LoupeError(
+            f"{path} was written by an older loupe (lock format 1): run `loupe pull` without "
+            "--locked once to pin the same version again."
+        )
     if not isinstance(lock, dict) or lock.get("lock_format") != LOCK_FORMAT:
         raise LoupeError(f"{path} is not a Loupe lock file (format {LOCK_FORMAT}).")
     return lock

@@ -16,7 +16,7 @@ from tests.client.conftest import Dataset, Wire, main
 from tests.projects.factories import user_create
 from tests.storage.factories import image_bytes
 from tests.versioning.factories import document_accepted, version_made
-from versioning.models import ExportFile
+from versioning.models import ExportFile, Job
 from versioning.services import version_tag_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -85,7 +85,14 @@ def test_pull_as_coco_writes_images_by_content_hash_the_labels_and_the_lock(logg
     )
     assert lock["filters"] == {"classes": [], "splits": []}
     assert lock["export"]["sha256"] == sha(coco_bytes)
-    assert lock["index"]["sha256"] == sha(export_bytes(logged_in, "jsonl"))
+    index = sorted(
+        [item.pk, item.asset.sha256, item.split, f"{item.asset.sha256}.png"]
+        for item in logged_in.items.values()
+    )
+    assert lock["index"] == {
+        "format": "items",
+        "sha256": sha(json.dumps(index, separators=(",", ":")).encode()),
+    }
 
 
 def test_pull_as_yolo_puts_images_beside_their_labels_by_split(logged_in, tmp_path):
@@ -376,3 +383,43 @@ def test_locked_refuses_exports_that_no_longer_hash_to_the_lock(logged_in, tmp_p
     assert code == 5
     assert "no longer match loupe.lock" in capsys.readouterr().err
     assert {path: (target / path).read_bytes() for path in files_under(target)} == before
+
+
+def test_a_filtered_pull_downloads_only_the_server_s_cut(logged_in, tmp_path):
+    # given a pull of the train split's cars, over a wire that records every request
+    target = tmp_path / "data"
+    wire = Wire()
+
+    assert (
+        pull(logged_in, target, "--format", "coco", "--split", "train", "--class", "car", wire=wire)
+        == 0
+    )
+
+    # then one image and one export came down: no index export, no image of another split
+    car = logged_in.items["car_train"]
+    assert wire.image_requests() == [f"GET /api/v1/items/{car.pk}/image/"]
+    assert len([path for path in wire.paths if path.endswith("/download/")]) == 1
+    assert f"GET /api/v1/versions/{logged_in.version}/index/" in wire.paths
+    # and the labels are the server's filtered export, byte for byte
+    job = Job.objects.filter(kind="export", params__format="coco").latest("pk")
+    assert job.params["filters"] == {"splits": ["train"], "classes": ["car"]}
+    download = default_storage.open(f"exports/{logged_in.version}/{job.result['file_name']}", "rb")
+    with download:
+        assert (target / "labels/coco.json").read_bytes() == download.read()
+    coco = json.loads((target / "labels/coco.json").read_text())
+    assert [image["id"] for image in coco["images"]] == [car.pk]
+    assert files_under(target) == sorted(
+        [f"images/{car.asset.sha256}.png", "labels/coco.json", "loupe.lock"]
+    )
+
+
+def test_a_lock_of_the_older_format_is_refused_with_what_to_do(logged_in, tmp_path, capsys):
+    target = tmp_path / "data"
+    assert pull(logged_in, target, "--format", "coco") == 0
+    lock = json.loads((target / "loupe.lock").read_text())
+    lock["lock_format"] = 1
+    (target / "loupe.lock").write_text(json.dumps(lock))
+
+    assert main(["pull", "--locked", str(target), "--no-progress"]) == 1
+
+    assert "older loupe (lock format 1)" in capsys.readouterr().err
