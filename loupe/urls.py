@@ -156,6 +156,11 @@ api_v1 = [
         name="api-project-quality",
     ),
     path(
+        "projects/<int:project_id>/quality/dashboard/",
+        quality_apis.ProjectQualityDashboardApi.as_view(),
+        name="api-project-quality-dashboard",
+    ),
+    path(
         "versions/<str:version_id>/pipelines/",
         pipeline_apis.VersionPipelinesApi.as_view(),
         name="api-version-pipelines",

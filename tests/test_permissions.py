@@ -331,6 +331,12 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         (401, 404, 404, 403, 404),
     ),
     "project-quality": ("get", f"{P}/quality/", None, (401, 404, 403, 403, 200)),
+    "project-quality-dashboard": (
+        "get",
+        f"{P}/quality/dashboard/",
+        None,
+        (401, 404, 403, 403, 200),
+    ),
     "version-pipelines-list": (
         "get",
         "/api/v1/versions/{version}/pipelines/",

@@ -21,8 +21,8 @@ const API_ROOT = "/api/v1/";
  * @typedef {{id: number, name: string, role?: string, split: string, asset: Asset,
  *   thumbnail_url: string, image_url: string}} Item
  * @typedef {{user_id: number, username: string, role: string}} Member
- * @typedef {{id: number, item: number, annotator: string, kind: string, status: string,
- *   version: number, shapes: unknown[], updated_at: string | null,
+ * @typedef {{id: number, item: number, item_name: string, annotator: string, kind: string,
+ *   status: string, version: number, shapes: unknown[], updated_at: string | null,
  *   submitted_at: string | null}} AnnotationDocument
  */
 
@@ -354,4 +354,23 @@ export function versionDiff(versionId, againstId, { page = 1, pageSize } = {}) {
 export function versionItems(versionId, itemIds) {
   const search = query({ ids: itemIds.join(","), page_size: Math.max(1, itemIds.length) });
   return request("GET", `versions/${encodeURIComponent(versionId)}/items/${search}`);
+}
+
+/**
+ * Done / total task items, and the statuses of the named items (for their tiles).
+ * @param {number} projectId
+ * @param {number[]} [itemIds]
+ * @returns {Promise<{done: number, total: number, items: Record<string, string>}>}
+ */
+export function progressGet(projectId, itemIds = []) {
+  return request("GET", `projects/${projectId}/progress/${query({ items: itemIds.join(",") })}`);
+}
+
+/**
+ * The Quality tab's figures (quality/dashboard.py).
+ * @param {number} projectId
+ * @returns {Promise<any>}
+ */
+export function qualityDashboard(projectId) {
+  return request("GET", `projects/${projectId}/quality/dashboard/`);
 }

@@ -21,8 +21,12 @@ function row(document) {
       {},
       h(
         "a",
-        { href: `/items/${document.item}/label/`, testid: "document-link" },
-        `Item ${document.item}`,
+        {
+          href: `/items/${document.item}/label/?document=${document.id}`,
+          testid: "document-link",
+          title: `Open ${document.annotator}'s annotation in the studio`,
+        },
+        document.item_name || `Item ${document.item}`,
       ),
     ),
     h("td", {}, document.annotator),
