@@ -18,6 +18,8 @@ from quality.selectors import gold_scores_counted, project_quality_report
 # Two events of one annotator further apart than this are two work sessions: the gap is not
 # counted as working time (items per hour is items over time spent working).
 SESSION_GAP = timedelta(minutes=10)
+# Below this much working time a rate means nothing (two clicks a second apart): none is given.
+MIN_MEASURED = timedelta(minutes=1)
 OUTCOMES = ("tp", "class_error", "fn", "fp")
 WORK_VERBS = (
     ActivityVerb.ASSIGNED,
@@ -72,12 +74,13 @@ def _activity(project: Project) -> dict[int, dict[str, Any]]:
             per_day[user_id][at.date()] += 1
     activity = {}
     for user_id, times in moments.items():
-        hours = work_time(times).total_seconds() / 3600
+        worked = work_time(times)
+        hours = worked.total_seconds() / 3600
         count = len(submitted[user_id])
         activity[user_id] = {
             "submitted": count,
             "work_hours": round(hours, 4),
-            "items_per_hour": round(count / hours, 2) if hours > 0 else None,
+            "items_per_hour": round(count / hours, 2) if worked >= MIN_MEASURED else None,
             "per_day": per_day[user_id],
         }
     return activity

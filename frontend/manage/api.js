@@ -189,14 +189,15 @@ export function memberRemove(projectId, userId) {
 
 /**
  * @param {number} projectId
- * @param {{status?: string, page?: number, pageSize?: number}} [options]
+ * @param {{status?: string, annotator?: string, page?: number, pageSize?: number}} [options]
  * @returns {Promise<Page<AnnotationDocument>>}
  */
-export function annotationsList(projectId, { status = "", page = 1, pageSize } = {}) {
-  return request(
-    "GET",
-    `projects/${projectId}/annotations/${query({ status, page, page_size: pageSize })}`,
-  );
+export function annotationsList(
+  projectId,
+  { status = "", annotator = "", page = 1, pageSize } = {},
+) {
+  const search = query({ status, annotator, page, page_size: pageSize });
+  return request("GET", `projects/${projectId}/annotations/${search}`);
 }
 
 /**

@@ -267,7 +267,7 @@ export class Review {
       children.push(
         h('p', { class: 'review-owner', testid: 'review-owner' }, [
           `By ${doc.annotator} · `,
-          h('span', { class: `doc-badge status-${doc.status}` }, [doc.status]),
+          h('span', { class: 'doc-badge', 'data-status': doc.status }, [doc.status]),
           this.reviewing ? null : ' · read-only',
         ]),
       );

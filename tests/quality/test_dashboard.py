@@ -71,6 +71,7 @@ def test_the_dashboard_gives_each_figure_with_the_documents_behind_it(
     assert bob["documents"] == [bobs.pk] and carl_row["documents"] == [carls.pk]
     assert carl_row["accuracy"] == 1.0
     assert bob["submitted"] == 1
+    assert bob["items_per_hour"] is None  # seconds of work: too little to give a rate
     assert bob["daily"][0]["gold_items"] == 1 and bob["daily"][0]["class_error"] == 1
     # per class: car was confused with person once, in bob's document
     (car,) = [row for row in body["classes"] if row["label"] == "car"]
