@@ -415,6 +415,7 @@ async function openDocument(doc) {
   const image = await api.image(item);
   session.item = item;
   state.readOnly = true;
+  setTool('select'); // nothing is drawn here: clicks select shapes to look at or comment on
   state.load(doc.shapes);
   canvas.setImage(image);
   setDocStatus(doc.status);

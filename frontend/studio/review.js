@@ -16,6 +16,8 @@
 
 /** Half the side of the square revealed around a point pin, in image pixels. */
 const POINT_REACH = 40;
+/** A drag smaller than this (image pixels, either side) places a point, not a box. */
+const MIN_REGION = 4;
 
 /**
  * @param {string} tag
@@ -56,6 +58,8 @@ export class Review {
     this.pending = [];
     this.reviewing = false;
     this.armed = false;
+    /** @type {{start: {x: number, y: number}, end: {x: number, y: number}}|null} a box being dragged */
+    this.dragging = null;
     this.busy = false;
     /** The comment being written: kept across re-renders and failed requests. */
     this.draft = '';
@@ -72,25 +76,60 @@ export class Review {
       if (pinShape) pinShape.disabled = !state.selectedId;
     });
     new ResizeObserver(() => this.drawPins()).observe(stage);
-    // A click on the image while "Pin to a point" is armed places the pin, and nothing else.
+    // While "Pin to a point or region" is armed, a click on the image places a point pin and a
+    // drag a box; the canvas's tools see none of it (window capture runs before them).
     canvas.root.addEventListener(
       'pointerdown',
       (event) => {
         if (!this.armed) return;
         event.stopPropagation();
         event.preventDefault();
-        const point = canvas.clientToImage(event.clientX, event.clientY);
-        this.disarm();
-        const x = Math.round(point.x);
-        const y = Math.round(point.y);
-        if (x < 0 || y < 0 || x > canvas.imageWidth || y > canvas.imageHeight) {
-          say('Click inside the image to place the pin.', 'error');
-          return;
-        }
-        this.addPending({ shape_id: null, region: { x, y } });
+        const start = canvas.clientToImage(event.clientX, event.clientY);
+        this.dragging = { start, end: start };
+        /** @param {PointerEvent} move */
+        const onMove = (move) => {
+          move.stopPropagation();
+          if (this.dragging) this.dragging.end = canvas.clientToImage(move.clientX, move.clientY);
+          this.drawPins();
+        };
+        /** @param {PointerEvent} up */
+        const onUp = (up) => {
+          up.stopPropagation();
+          window.removeEventListener('pointermove', onMove, true);
+          window.removeEventListener('pointerup', onUp, true);
+          this.dragging = null;
+          this.disarm();
+          this.placeRegion(start, canvas.clientToImage(up.clientX, up.clientY));
+        };
+        window.addEventListener('pointermove', onMove, true);
+        window.addEventListener('pointerup', onUp, true);
       },
       { capture: true },
     );
+  }
+
+  /**
+   * A point where the press and release meet, else the box between them clipped to the image.
+   * @param {{x: number, y: number}} a @param {{x: number, y: number}} b image pixels
+   */
+  placeRegion(a, b) {
+    const width = this.canvas.imageWidth;
+    const height = this.canvas.imageHeight;
+    const clamp = (/** @type {number} */ value, /** @type {number} */ limit) =>
+      Math.min(Math.max(Math.round(value), 0), limit);
+    const x0 = clamp(Math.min(a.x, b.x), width);
+    const y0 = clamp(Math.min(a.y, b.y), height);
+    const x1 = clamp(Math.max(a.x, b.x), width);
+    const y1 = clamp(Math.max(a.y, b.y), height);
+    if (x1 - x0 >= MIN_REGION && y1 - y0 >= MIN_REGION) {
+      this.addPending({ shape_id: null, region: { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } });
+      return;
+    }
+    if (a.x < 0 || a.y < 0 || a.x > width || a.y > height) {
+      this.say('Click inside the image to place the pin.', 'error');
+      return;
+    }
+    this.addPending({ shape_id: null, region: { x: Math.round(a.x), y: Math.round(a.y) } });
   }
 
   /** Every comment on screen: the stored ones, then the reviewer's new ones. */
@@ -212,6 +251,16 @@ export class Review {
         pin.addEventListener('click', () => this.focus(index));
         pins.push(pin);
       });
+    }
+    if (this.dragging) {
+      const a = canvas.imageToScreen(this.dragging.start.x, this.dragging.start.y);
+      const b = canvas.imageToScreen(this.dragging.end.x, this.dragging.end.y);
+      const area = h('div', { class: 'review-region is-new', testid: 'review-region-preview' });
+      area.style.left = `${Math.min(a.x, b.x)}px`;
+      area.style.top = `${Math.min(a.y, b.y)}px`;
+      area.style.width = `${Math.abs(b.x - a.x)}px`;
+      area.style.height = `${Math.abs(b.y - a.y)}px`;
+      pins.push(area);
     }
     this.pins.replaceChildren(...pins);
   }
@@ -349,9 +398,16 @@ export class Review {
     pinShape.addEventListener('click', () =>
       this.addPending({ shape_id: this.state.selectedId, region: null }),
     );
-    const pinPoint = h('button', { type: 'button', class: 'button small', testid: 'pin-point' }, [
-      'Pin to a point',
-    ]);
+    const pinPoint = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button small',
+        testid: 'pin-point',
+        title: 'Then click the image for a point, or drag a box',
+      },
+      ['Pin to the image'],
+    );
     pinPoint.classList.toggle('active', this.armed);
     pinPoint.addEventListener('click', () => {
       if (!body.value.trim()) {
@@ -362,7 +418,7 @@ export class Review {
       this.armed = !this.armed;
       pinPoint.classList.toggle('active', this.armed);
       this.canvas.root.classList.toggle('is-pinning', this.armed);
-      if (this.armed) this.say('Click the image where the comment belongs.');
+      if (this.armed) this.say('Click the image, or drag a box, where the comment belongs.');
     });
     const note = h('button', { type: 'button', class: 'button small', testid: 'pin-none' }, [
       'Add as a note',

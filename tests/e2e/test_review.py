@@ -49,7 +49,11 @@ def test_a_rejection_with_pinned_comments_reaches_the_annotator_and_comes_back(
     body.fill("A second car is missed here.")
     page.get_by_test_id("pin-point").click()
     page.mouse.click(*to_screen(page, 250, 190))
-    expect(page.get_by_test_id("review-pin")).to_have_count(2)
+    body.fill("Sky: no cars up here.")
+    page.get_by_test_id("pin-point").click()
+    drag(page, (200, 10), (300, 40))  # a drag pins a box region
+    expect(page.get_by_test_id("review-pin")).to_have_count(3)
+    assert len(studio_state(page)["shapes"]) == 1  # nothing was drawn
     assert studio_state(page)["shapes"][0]["points"] == [40, 40, 160, 120]  # read-only
     shot(page, "1-reviewer-pins-before-reject")
     page.get_by_test_id("review-reject").click()
@@ -59,19 +63,27 @@ def test_a_rejection_with_pinned_comments_reaches_the_annotator_and_comes_back(
     document.refresh_from_db()
     assert document.status == "rejected"
     stored = list(ReviewComment.objects.order_by("id").values_list("body", "shape_id", "region"))
-    assert stored == [
+    assert stored[:2] == [
         ("Too loose: the box should hug the car.", car["id"], None),
         ("A second car is missed here.", None, {"x": 250.0, "y": 190.0}),
     ]
+    body_text, shape_id, region = stored[2]
+    assert (body_text, shape_id) == ("Sky: no cars up here.", None)
+    wanted = {"x": 200, "y": 10, "w": 100, "h": 30}
+    assert all(abs(region[key] - value) <= 1 for key, value in wanted.items()), region
 
     # when bob opens his queue, the rejected item comes first with the pins and comments
     bob = browser.new_page()
     login(bob, "bob_annotator")
     open_studio(bob, f"{live_server.url}/projects/{project.pk}/label/")
     expect(bob.get_by_test_id("item-name")).to_have_text(first.name)
-    expect(bob.get_by_test_id("review-pin")).to_have_count(2)
+    expect(bob.get_by_test_id("review-pin")).to_have_count(3)
     expect(bob.get_by_test_id("comment-body")).to_have_text(
-        ["Too loose: the box should hug the car.", "A second car is missed here."]
+        [
+            "Too loose: the box should hug the car.",
+            "A second car is missed here.",
+            "Sky: no cars up here.",
+        ]
     )
     pin = bob.get_by_test_id("review-pin").first.bounding_box()
     corner = to_screen(bob, 40, 40)
