@@ -8,18 +8,20 @@ from rest_framework.views import APIView
 
 from annotate import services
 from annotate.models import AnnotationDocument, DocumentStatus
+from annotate.review import item_statuses, projects_progress, review_comments_of, review_next
 from annotate.selectors import documents_visible_to, revisions_of
 from common.api import if_match_version
 from common.errors import Invalid, NotFound
 from common.pagination import paginated_response
 from projects.access import item_for, project_for
 from projects.apis import ItemOutputSerializer
-from projects.models import Role
+from projects.models import Item, Role
 
 
 class DocumentOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True)
     item = serializers.IntegerField(source="item_id")
+    item_name = serializers.CharField(source="item.name")
     annotator = serializers.CharField(source="annotator.username")
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -196,8 +198,20 @@ class AnnotationReviewApi(APIView):
         comment = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=5000
         )
+        # Checked by the service (annotate.review), errors keyed by the comment's position.
+        comments = serializers.JSONField(required=False, default=list)
 
-    @extend_schema(request=InputSerializer, responses=DocumentOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses=DocumentOutputSerializer,
+        description=(
+            "Accept or reject a submitted document. `comments` is a list of "
+            "{body, shape_id?, region?}: pinned to a shape of the document, or to a region of "
+            "the image in pixels ({x, y} a point, {x, y, w, h} a box). They replace the open "
+            "comments of earlier rounds. A rejected item returns to the head of its annotator's "
+            "queue, editable, with these comments."
+        ),
+    )
     def post(self, request: Request, document_id: int) -> Response:
         document = document_for(request, document_id)
         payload = self.InputSerializer(data=request.data)
@@ -206,3 +220,71 @@ class AnnotationReviewApi(APIView):
             reviewer=request.user, document=document, **payload.validated_data
         )
         return document_response(document)
+
+
+# --- review: comments, the reviewer's queue, progress ------------------------------------------
+
+
+class ReviewCommentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    document = serializers.IntegerField(source="document_id")
+    author = serializers.CharField(source="author.username")
+    body = serializers.CharField()
+    shape_id = serializers.CharField(allow_null=True)
+    region = serializers.JSONField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class AnnotationCommentsApi(APIView):
+    """The review comments of a document: its annotator, the project's reviewers and managers."""
+
+    @extend_schema(
+        responses=ReviewCommentOutputSerializer(many=True),
+        parameters=[
+            OpenApiParameter("open", bool, description="only comments not yet resolved"),
+        ],
+    )
+    def get(self, request: Request, document_id: int) -> Response:
+        document = document_for(request, document_id)
+        comments = review_comments_of(document=document)
+        if request.query_params.get("open") in ("1", "true"):
+            comments = comments.filter(resolved_at__isnull=True)
+        return paginated_response(request, comments, ReviewCommentOutputSerializer)
+
+
+class ReviewNextApi(APIView):
+    """The reviewer's next document: the oldest submitted one that is not their own."""
+
+    @extend_schema(request=None, responses={200: DocumentOutputSerializer, 204: None})
+    def post(self, request: Request, project_id: int) -> Response:
+        project, _ = project_for(request.user, project_id, needed=Role.REVIEWER)
+        document = review_next(reviewer=request.user, project=project)
+        if document is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return document_response(document)
+
+
+class ProjectProgressApi(APIView):
+    """Done / total task items of the project, per-status counts, and the statuses of the items
+    named in `items` (for their tiles). Reviewers and managers."""
+
+    class FilterSerializer(serializers.Serializer):
+        items = serializers.RegexField(r"^\d+(,\d+){0,199}$", required=False)
+
+    @extend_schema(
+        responses=dict,
+        parameters=[OpenApiParameter("items", str, description="up to 200 comma-separated ids")],
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project_for(request.user, project_id, needed=Role.REVIEWER)
+        payload = self.FilterSerializer(data=request.query_params)
+        payload.is_valid(raise_exception=True)
+        wanted = [int(part) for part in payload.validated_data.get("items", "").split(",") if part]
+        ids = list(
+            Item.objects.filter(project_id=project_id, pk__in=wanted).values_list("pk", flat=True)
+        )
+        figures = projects_progress(project_ids=[project_id])[project_id]
+        return Response(
+            {**figures, "items": {str(pk): s for pk, s in item_statuses(item_ids=ids).items()}}
+        )

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from annotate.models import Assignment, AssignmentState
+from annotate.models import AnnotationDocument, Assignment, AssignmentState, DocumentStatus
 from projects.models import Item, Project
 
 
@@ -44,9 +44,17 @@ def assignment_release(*, assignment_id: int, item_id: int) -> bool:
 
 def leases_expire(*, project: Project, limit: int = 100) -> int:
     """Release the project's leases idle for longer than LOUPE_LEASE_MINUTES."""
-    idle = Assignment.objects.filter(
-        item__project=project, state=AssignmentState.ACTIVE, touched_at__lt=lease_cutoff()
-    ).values_list("pk", "item_id")[:limit]
+    # A rejected item waits for its own annotator (annotate.review): that claim does not lapse.
+    sent_back = AnnotationDocument.objects.filter(
+        item=OuterRef("item"), annotator=OuterRef("user"), status=DocumentStatus.REJECTED
+    )
+    idle = (
+        Assignment.objects.filter(
+            item__project=project, state=AssignmentState.ACTIVE, touched_at__lt=lease_cutoff()
+        )
+        .exclude(Exists(sent_back))
+        .values_list("pk", "item_id")[:limit]
+    )
     return sum(assignment_release(assignment_id=pk, item_id=item_id) for pk, item_id in idle)
 
 

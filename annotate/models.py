@@ -133,3 +133,25 @@ class ActivityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.verb} item {self.item_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ReviewComment(models.Model):
+    """A reviewer's note on a document, pinned to a shape (`shape_id`) or to a region of the
+    image (`region`: {"x", "y"} a point, or {"x", "y", "w", "h"} a box, in image pixels), or to
+    neither (the whole document). Resolved when a later review round supersedes it."""
+
+    document = models.ForeignKey(
+        AnnotationDocument, on_delete=models.CASCADE, related_name="review_comments"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    shape_id = models.CharField(max_length=64, null=True, blank=True)
+    region = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["document", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on document {self.document_id}"

@@ -22,6 +22,7 @@ from annotate.models import (
     DocumentStatus,
     Revision,
 )
+from annotate.review import assignment_reopen, review_comments_add, review_comments_clean
 from annotate.selectors import annotation_document_of
 from annotate.shapes import ShapesInvalid, shape_errors_by_id, validate_shapes
 from common.errors import Conflict, PermissionDenied, StaleVersion
@@ -353,14 +354,24 @@ def annotation_submit(*, user: User, item: Item) -> AnnotationDocument:
 
 @transaction.atomic
 def annotation_review(
-    *, reviewer: User, document: AnnotationDocument, decision: str, comment: str
+    *,
+    reviewer: User,
+    document: AnnotationDocument,
+    decision: str,
+    comment: str,
+    comments: Any = None,
 ) -> AnnotationDocument:
-    """Accept or reject a submitted document: reviewers and managers, never their own work."""
+    """Accept or reject a submitted document: reviewers and managers, never their own work.
+
+    `comments` are pinned to a shape or a region (annotate.review); they replace the open
+    comments of earlier rounds. A rejected item goes back to the head of its annotator's queue.
+    """
     role = project_role(user=reviewer, project_id=document.item.project_id)
     if not role_at_least(role, Role.REVIEWER):
         raise PermissionDenied("Reviewing needs the reviewer or manager role.")
     if document.annotator_id == reviewer.pk and not reviewer.is_superuser:
         raise PermissionDenied("You cannot review your own annotation.")
+    pinned = review_comments_clean(comments or [], document=document)
     status = {"accept": DocumentStatus.ACCEPTED, "reject": DocumentStatus.REJECTED}[decision]
     updated = AnnotationDocument.objects.filter(
         pk=document.pk, status=DocumentStatus.SUBMITTED
@@ -375,12 +386,13 @@ def annotation_review(
         status=status,
         author=reviewer,
     )
-    activity_log(
-        user=reviewer,
-        item=document.item,
-        verb=ActivityVerb.REVIEWED,
-        data={"document": document.pk, "decision": decision, "comment": comment},
-    )
+    review_comments_add(document=document, author=reviewer, comments=pinned)
+    if status == DocumentStatus.REJECTED:
+        assignment_reopen(document=document)
+    data: dict[str, Any] = {"document": document.pk, "decision": decision, "comment": comment}
+    if pinned:
+        data["comments"] = len(pinned)
+    activity_log(user=reviewer, item=document.item, verb=ActivityVerb.REVIEWED, data=data)
     publish(
         annotation_reviewed,
         document_id=document.pk,

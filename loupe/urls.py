@@ -82,6 +82,21 @@ api_v1 = [
         name="api-annotation-review",
     ),
     path(
+        "annotations/<int:document_id>/comments/",
+        annotate_apis.AnnotationCommentsApi.as_view(),
+        name="api-annotation-comments",
+    ),
+    path(
+        "projects/<int:project_id>/review/next/",
+        annotate_apis.ReviewNextApi.as_view(),
+        name="api-review-next",
+    ),
+    path(
+        "projects/<int:project_id>/progress/",
+        annotate_apis.ProjectProgressApi.as_view(),
+        name="api-project-progress",
+    ),
+    path(
         "projects/<int:project_id>/versions/",
         versioning_apis.ProjectVersionsApi.as_view(),
         name="api-project-versions",
@@ -146,6 +161,11 @@ api_v1 = [
         name="api-project-quality",
     ),
     path(
+        "projects/<int:project_id>/quality/dashboard/",
+        quality_apis.ProjectQualityDashboardApi.as_view(),
+        name="api-project-quality-dashboard",
+    ),
+    path(
         "versions/<str:version_id>/pipelines/",
         pipeline_apis.VersionPipelinesApi.as_view(),
         name="api-version-pipelines",
@@ -177,6 +197,7 @@ urlpatterns = [
     path("projects/<int:project_id>/", project_views.project_page, name="project"),
     path("projects/<int:project_id>/label/", annotate_views.label_page, name="label"),
     path("items/<int:item_id>/label/", annotate_views.label_item_page, name="label-item"),
+    path("projects/<int:project_id>/review/", annotate_views.review_page, name="review"),
     path("versions/<str:version_id>/diff/", versioning_views.diff_page, name="version-diff"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.review import own_submissions, projects_progress
 from common import ratelimit
 from projects.models import Role
 from projects.selectors import projects_visible_to
@@ -64,6 +65,14 @@ def home(request: HttpRequest) -> HttpResponse:
         project.my_role = (  # type: ignore[attr-defined]
             Role.MANAGER if request.user.is_superuser else roles.get(project.pk)
         )
+    # Done / total for reviewers and managers; an annotator sees their own submissions only
+    # (a total of task items would tell how many items are gold).
+    staff = [p.pk for p in projects if p.my_role in (Role.MANAGER, Role.REVIEWER)]  # type: ignore[attr-defined]
+    progress = projects_progress(project_ids=staff)
+    mine = own_submissions(user=request.user, project_ids=[p.pk for p in projects])
+    for project in projects:
+        project.progress = progress.get(project.pk)  # type: ignore[attr-defined]
+        project.my_submitted = mine.get(project.pk, 0)  # type: ignore[attr-defined]
     return render(
         request,
         "loupe/home.html",

@@ -11,6 +11,7 @@ from annotate.models import AnnotationDocument, DocumentKind, DocumentStatus
 from common.errors import NotFound
 from projects.access import item_for, project_for
 from projects.models import Role
+from quality.dashboard import quality_dashboard
 from quality.models import GoldAnswer, GoldPurpose, GoldScore
 from quality.scoring import Counts
 from quality.selectors import current_gold_score, project_quality_report
@@ -138,3 +139,17 @@ class ProjectQualityApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
         return Response(project_quality_report(project=project))
+
+
+# --- the Quality tab ----------------------------------------------------------------------------
+
+
+class ProjectQualityDashboardApi(APIView):
+    """The Quality tab: per annotator gold scored, accuracy with its 95% interval, status,
+    items per hour and a per-day series; per class outcomes and confusions; and the scored
+    documents behind every figure (ids into `documents`). Managers only."""
+
+    @extend_schema(responses=dict)
+    def get(self, request: Request, project_id: int) -> Response:
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        return Response(quality_dashboard(project=project))

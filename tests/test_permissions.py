@@ -13,10 +13,11 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
-from annotate.models import ActivityEvent, AnnotationDocument, Assignment, Revision
+from annotate.models import ActivityEvent, AnnotationDocument, Assignment, ReviewComment, Revision
 from pipelines.models import PipelineRun
 from projects.models import Item, Membership, Project
 from quality.models import GoldAnswer, GoldScore
@@ -160,6 +161,7 @@ def snapshot() -> dict[str, Any]:
         "revisions": Revision.objects.count(),
         "gold": sorted(GoldAnswer.objects.values_list("item_id", "purpose", "shapes")),
         "scores": GoldScore.objects.count(),
+        "review_comments": ReviewComment.objects.count(),
         "assignments": sorted(Assignment.objects.values_list("item_id", "user_id", "state")),
         "events": ActivityEvent.objects.count(),
         "versions": sorted(DatasetVersion.objects.values_list("pk", "message")),
@@ -262,6 +264,14 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         {"decision": "accept"},
         (401, 404, 404, 200, 200),
     ),
+    "annotation-comments": (
+        "get",
+        "/api/v1/annotations/{document}/comments/",
+        None,
+        (401, 404, 404, 200, 200),
+    ),
+    "review-next": ("post", f"{P}/review/next/", None, (401, 404, 403, 200, 200)),
+    "project-progress": ("get", f"{P}/progress/", None, (401, 404, 403, 200, 200)),
     "versions-list": ("get", f"{P}/versions/", None, (401, 404, 403, 200, 200)),
     "versions-snapshot": ("post", f"{P}/versions/", {}, (401, 404, 403, 403, 202)),
     "version-detail": ("get", "/api/v1/versions/{version}/", None, (401, 404, 403, 200, 200)),
@@ -322,6 +332,12 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         (401, 404, 404, 403, 404),
     ),
     "project-quality": ("get", f"{P}/quality/", None, (401, 404, 403, 403, 200)),
+    "project-quality-dashboard": (
+        "get",
+        f"{P}/quality/dashboard/",
+        None,
+        (401, 404, 403, 403, 200),
+    ),
     "version-pipelines-list": (
         "get",
         "/api/v1/versions/{version}/pipelines/",
@@ -562,6 +578,9 @@ PAGES: dict[str, tuple[str, tuple[int, int, int, int, int]]] = {
     "label": ("/projects/{project}/label/", (302, 404, 200, 200, 200)),
     "label-task": ("/items/{task}/label/", (302, 404, 200, 200, 200)),
     "label-gold": ("/items/{gold}/label/", (302, 404, 200, 200, 200)),
+    # Carl's document: only the project's reviewers and managers open it.
+    "label-document": ("/items/{task}/label/?document={document}", (302, 404, 404, 200, 200)),
+    "review": ("/projects/{project}/review/", (302, 404, 403, 200, 200)),
 }
 
 
@@ -585,4 +604,4 @@ def test_role_by_page(world: World, page: str, role: str, expected: int) -> None
 
     assert response.status_code == expected
     if expected == 302:
-        assert response["Location"] == f"/login/?next={path}"
+        assert response["Location"] == f"/login/?next={quote(path, safe='/')}"

@@ -23,8 +23,8 @@ const API_ROOT = "/api/v1/";
  * @typedef {{user_id: number, username: string, role: string}} Member
  * @typedef {{items: Item[], created: number, duplicates: number,
  *   refused: {name: string, reason: string}[]}} UploadReport
- * @typedef {{id: number, item: number, annotator: string, kind: string, status: string,
- *   version: number, shapes: unknown[], updated_at: string | null,
+ * @typedef {{id: number, item: number, item_name: string, annotator: string, kind: string,
+ *   status: string, version: number, shapes: unknown[], updated_at: string | null,
  *   submitted_at: string | null}} AnnotationDocument
  */
 
@@ -191,14 +191,15 @@ export function memberRemove(projectId, userId) {
 
 /**
  * @param {number} projectId
- * @param {{status?: string, page?: number, pageSize?: number}} [options]
+ * @param {{status?: string, annotator?: string, page?: number, pageSize?: number}} [options]
  * @returns {Promise<Page<AnnotationDocument>>}
  */
-export function annotationsList(projectId, { status = "", page = 1, pageSize } = {}) {
-  return request(
-    "GET",
-    `projects/${projectId}/annotations/${query({ status, page, page_size: pageSize })}`,
-  );
+export function annotationsList(
+  projectId,
+  { status = "", annotator = "", page = 1, pageSize } = {},
+) {
+  const search = query({ status, annotator, page, page_size: pageSize });
+  return request("GET", `projects/${projectId}/annotations/${search}`);
 }
 
 /**
@@ -356,4 +357,23 @@ export function versionDiff(versionId, againstId, { page = 1, pageSize } = {}) {
 export function versionItems(versionId, itemIds) {
   const search = query({ ids: itemIds.join(","), page_size: Math.max(1, itemIds.length) });
   return request("GET", `versions/${encodeURIComponent(versionId)}/items/${search}`);
+}
+
+/**
+ * Done / total task items, and the statuses of the named items (for their tiles).
+ * @param {number} projectId
+ * @param {number[]} [itemIds]
+ * @returns {Promise<{done: number, total: number, items: Record<string, string>}>}
+ */
+export function progressGet(projectId, itemIds = []) {
+  return request("GET", `projects/${projectId}/progress/${query({ items: itemIds.join(",") })}`);
+}
+
+/**
+ * The Quality tab's figures (quality/dashboard.py).
+ * @param {number} projectId
+ * @returns {Promise<any>}
+ */
+export function qualityDashboard(projectId) {
+  return request("GET", `projects/${projectId}/quality/dashboard/`);
 }

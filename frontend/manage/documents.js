@@ -21,8 +21,12 @@ function row(document) {
       {},
       h(
         "a",
-        { href: `/items/${document.item}/label/`, testid: "document-link" },
-        `Item ${document.item}`,
+        {
+          href: `/items/${document.item}/label/?document=${document.id}`,
+          testid: "document-link",
+          title: `Open ${document.annotator}'s annotation in the studio`,
+        },
+        document.item_name || `Item ${document.item}`,
       ),
     ),
     h("td", {}, document.annotator),
@@ -35,7 +39,7 @@ function row(document) {
 
 /**
  * @param {{projectId: number, root: HTMLElement}} options
- * @returns {{load: () => Promise<void>}}
+ * @returns {{load: () => Promise<void>, byAnnotator: (username: string) => Promise<void>}}
  */
 export function documentsPanel({ projectId, root }) {
   const table = $("[data-testid=document-list]", root);
@@ -47,6 +51,9 @@ export function documentsPanel({ projectId, root }) {
   const pagerText = $(".pager-text", pager);
   const newer = /** @type {HTMLButtonElement} */ ($("[data-pager=newer]", pager));
   const older = /** @type {HTMLButtonElement} */ ($("[data-pager=older]", pager));
+  let annotator = ""; // "" every annotator
+  const chip = h("span", { class: "filter-chip", testid: "documents-annotator", hidden: true });
+  $(".section-head", root).append(chip);
   let pages = 1;
   let page = 1; // the API's page number; the last one holds the newest documents
 
@@ -55,6 +62,7 @@ export function documentsPanel({ projectId, root }) {
     try {
       let data = await annotationsList(projectId, {
         status: status.value,
+        annotator,
         page: wanted ?? 1,
         pageSize: PAGE_SIZE,
       });
@@ -63,6 +71,7 @@ export function documentsPanel({ projectId, root }) {
       if (page !== (wanted ?? 1)) {
         data = await annotationsList(projectId, {
           status: status.value,
+          annotator,
           page,
           pageSize: PAGE_SIZE,
         });
@@ -84,5 +93,22 @@ export function documentsPanel({ projectId, root }) {
   status.addEventListener("change", () => show(null));
   newer.addEventListener("click", () => show(page + 1));
   older.addEventListener("click", () => show(page - 1));
-  return { load: () => show(null) };
+  return {
+    load: () => show(null),
+    byAnnotator: (username) => {
+      annotator = username;
+      status.value = "";
+      replace(
+        chip,
+        `by ${username} `,
+        h("button", { type: "button", class: "link-button", "aria-label": "Every annotator", onclick: () => {
+          annotator = "";
+          chip.hidden = true;
+          show(null);
+        } }, "×"),
+      );
+      chip.hidden = !username;
+      return show(null);
+    },
+  };
 }

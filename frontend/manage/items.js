@@ -1,7 +1,7 @@
 // @ts-check
 /** The items grid: thumbnails linking to the labeling page, a role filter and pages. */
 
-import { itemsList } from "./api.js";
+import { itemsList, progressGet } from "./api.js";
 import { $, errorText, h, plural, replace, say } from "./dom.js";
 
 /** @typedef {import("./api.js").Item} Item */
@@ -33,6 +33,7 @@ function tile(item) {
         "span",
         { class: "tile-meta" },
         `${width}×${height}`,
+        h("span", { class: "badge tile-status", testid: "item-status", hidden: true }),
         // Only managers' responses carry the role (gold is hidden from everyone else).
         item.role && item.role !== "task"
           ? h("span", { class: `badge badge-${item.role}` }, item.role)
@@ -40,6 +41,39 @@ function tile(item) {
       ),
     ),
   );
+}
+
+const STATUS_TEXT = /** @type {Record<string, string>} */ ({
+  unlabeled: "unlabeled",
+  in_progress: "in progress",
+  submitted: "submitted",
+  accepted: "accepted",
+  rejected: "rejected",
+});
+
+/**
+ * Fills each tile's status badge; the grid stays usable if the figures cannot be read.
+ * @param {number} projectId
+ * @param {HTMLElement} grid
+ * @param {Item[]} items
+ */
+async function showStatuses(projectId, grid, items) {
+  if (!items.length) return;
+  let statuses;
+  try {
+    statuses = (await progressGet(projectId, items.map((item) => item.id))).items;
+  } catch {
+    return;
+  }
+  for (const badge of grid.querySelectorAll("[data-testid=item-status]")) {
+    const tile = /** @type {HTMLElement} */ (badge.closest("[data-item-id]"));
+    const status = statuses[tile.dataset.itemId || ""];
+    if (!status) continue;
+    badge.textContent = STATUS_TEXT[status] || status;
+    badge.className = `badge tile-status status-${status.replace("_", "-")}`;
+    badge.setAttribute("data-status", status);
+    /** @type {HTMLElement} */ (badge).hidden = false;
+  }
 }
 
 /**
@@ -75,6 +109,7 @@ export function itemsGrid({ projectId, root, canUpload }) {
       say(errorBox, "");
       count.textContent = `${data.count}`;
       replace(grid, data.results.map(tile));
+      showStatuses(projectId, grid, data.results);
       const filtered = roleFilter.value ? ` with role ${roleFilter.value}` : "";
       say(
         empty,

@@ -5,13 +5,14 @@
  * panels the role may use, and the API enforces the same rules.
  */
 
-import { ApiError, projectGet, projectUpdate } from "./api.js";
+import { ApiError, progressGet, projectGet, projectUpdate } from "./api.js";
 import { documentsPanel } from "./documents.js";
 import { $, errorText, h, jsonScript, plural, replace, say, testHook } from "./dom.js";
 import { itemsGrid } from "./items.js";
 import { renderMarkdown } from "./markdown.js";
 import { membersPanel } from "./members.js";
 import { projectForm } from "./project-form.js";
+import { qualityPanel } from "./quality.js";
 import { uploadPanel } from "./upload.js";
 import { versionsPanel } from "./versions.js";
 
@@ -71,6 +72,21 @@ function showHeader(project) {
   $("[data-testid=overlap-meta]").textContent = `${plural(project.overlap, "annotator")} per item`;
 }
 
+/** Done / total task items in the page head (reviewers and managers). */
+async function showProgress() {
+  const target = $("[data-testid=project-progress]");
+  try {
+    const { done, total } = await progressGet(config.projectId);
+    $(".progress-text", target).textContent = `${done} / ${total} done`;
+    const bar = /** @type {HTMLProgressElement} */ ($("progress", target));
+    bar.max = Math.max(total, 1);
+    bar.value = done;
+    target.hidden = false;
+  } catch {
+    target.hidden = true; // the figures are a convenience: the page works without them
+  }
+}
+
 // --- tabs -------------------------------------------------------------------------------------
 
 /** @type {Record<string, () => void>} */
@@ -119,6 +135,19 @@ if (isStaff) {
     root: $("[data-testid=documents-panel]"),
   });
   documents.load();
+  showProgress();
+  if (isManager) {
+    const quality = qualityPanel({
+      projectId: config.projectId,
+      root: $("#quality"),
+      showAnnotations: (username) => {
+        history.replaceState(null, "", location.pathname);
+        showTab("overview");
+        documents.byAnnotator(username);
+      },
+    });
+    onFirstShow.quality = () => quality.load();
+  }
 
   const itemsRoot = $("#items");
   const items = itemsGrid({ projectId: config.projectId, root: itemsRoot, canUpload: isManager });

@@ -13,6 +13,7 @@ import { keymap, keymapGroups } from './keymap.js';
 import { LabelPanel } from './labels.js';
 import { renderMarkdown } from './markdown.js';
 import { AttributeEditor, ShapeList } from './panels.js';
+import { Review } from './review.js';
 import { STATUS_TEXT, Saver, changeSetBody } from './saver.js';
 import { State } from './state.js';
 import { BoxTool } from './tools/box.js';
@@ -26,14 +27,16 @@ import { SelectTool } from './tools/select.js';
 /**
  * @typedef {{projectId: number, projectName: string, itemId: number|null, role: string,
  *   username: string, labels: import('./labels.js').LabelClass[], guidelines: string,
- *   apiRoot: string}} PageConfig
+ *   apiRoot: string, documentId?: number|null, reviewQueue?: boolean}} PageConfig
  */
 
 /** @type {PageConfig} */
 const config = JSON.parse(
   /** @type {HTMLElement} */ (document.getElementById('page-config')).textContent || '{}',
 );
-const queueMode = config.itemId === null || config.itemId === undefined;
+/** Someone's document opened by id, or the reviewer's queue: read-only, never saved. */
+const documentMode = Boolean(config.documentId || config.reviewQueue);
+const queueMode = !documentMode && (config.itemId === null || config.itemId === undefined);
 /** The tool that draws a kind, where it is not named after it. @type {Record<string, string>} */
 const TOOL_OF_KIND = { mask: 'brush' };
 
@@ -124,6 +127,21 @@ const shapeList = new ShapeList(
 shapeList.flags = { hidden: canvas.hidden, locked: canvas.locked };
 const attributes = new AttributeEditor(byTestId('attribute-editor'), state, config.labels);
 const editing = new Editing(canvas, state);
+const review = new Review({
+  api,
+  state,
+  canvas,
+  stage: query('.studio-stage'),
+  panel: byTestId('review-panel'),
+  username: config.username,
+  say: (text, kind) => say(text, kind),
+  onDecided: (doc) => {
+    const next = config.reviewQueue
+      ? nextToReview()
+      : documentById(/** @type {number} */ (doc.id)).then(openDocument);
+    next.catch((error) => showLoadError(error, nextToReview));
+  },
+});
 
 /** What is open: the item, its document status, and whether an action is running. */
 const session = {
@@ -384,6 +402,53 @@ async function openItem(item) {
   showPosition(item.id);
   if (state.readOnly) say('This annotation was accepted by a reviewer: it is read-only.');
   restoreUnsent(doc.shapes, version);
+  review.show(doc, { reviewing: false });
+}
+
+/**
+ * Opens a document by id, read-only; its reviewers and managers review it while submitted.
+ * @param {import('./api.js').AnnotationDoc & {id: number}} doc
+ */
+async function openDocument(doc) {
+  setPhase('loading');
+  const item = await api.item(doc.item);
+  const image = await api.image(item);
+  session.item = item;
+  state.readOnly = true;
+  setTool('select'); // nothing is drawn here: clicks select shapes to look at or comment on
+  state.load(doc.shapes);
+  canvas.setImage(image);
+  setDocStatus(doc.status);
+  ui.docVersion.textContent = String(doc.version);
+  ui.itemName.textContent = `${item.name} · ${doc.annotator}`;
+  ui.itemName.title = `Item ${item.id}, annotation ${doc.id}`;
+  ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
+  setPhase('ready');
+  const reviewing =
+    doc.status === 'submitted' && doc.annotator !== config.username && config.role !== 'annotator';
+  await review.show(doc, { reviewing });
+}
+
+/** @param {number} documentId */
+async function documentById(documentId) {
+  return (await api.request('GET', `annotations/${documentId}/`)).json();
+}
+
+async function nextToReview() {
+  setPhase('loading');
+  const response = await api.request('POST', `projects/${config.projectId}/review/next/`);
+  if (response.status === 204) {
+    session.item = null;
+    state.load([]);
+    canvas.setImage(null);
+    review.clear();
+    ui.itemName.textContent = 'Review finished';
+    const text = ui.queueEmpty.querySelector('p');
+    if (text) text.textContent = 'No submitted annotations are waiting for your review.';
+    setPhase('empty');
+    return;
+  }
+  await openDocument(await response.json());
 }
 
 /**
@@ -415,9 +480,13 @@ async function nextFromQueue() {
 }
 
 async function start() {
-  const run = queueMode
-    ? nextFromQueue
-    : async () => openItem(await api.item(/** @type {number} */ (config.itemId)));
+  const run = config.reviewQueue
+    ? nextToReview
+    : config.documentId
+      ? async () => openDocument(await documentById(/** @type {number} */ (config.documentId)))
+      : queueMode
+        ? nextFromQueue
+        : async () => openItem(await api.item(/** @type {number} */ (config.itemId)));
   try {
     await run();
   } catch (error) {
@@ -555,6 +624,7 @@ byTestId('conflict-reload').addEventListener('click', () => reloadFromServer());
 
 ui.skip.hidden = !queueMode;
 ui.previous.hidden = !queueMode;
+ui.submit.hidden = documentMode;
 keymap.decorate(studio);
 keymap.renderHelp(/** @type {HTMLElement} */ (ui.help.querySelector('.help-body')), keymapGroups);
 const guidelines = byTestId('guidelines');
@@ -581,6 +651,7 @@ Object.assign(window, {
       activeVertex: canvas.activeVertex,
       hidden: [...canvas.hidden],
       locked: [...canvas.locked],
+      comments: review.shown().map((comment) => comment.body),
     }),
     /** What a PATCH would carry now: the changes the server has not acknowledged. */
     pendingChanges: () => changeSetBody(saver.pending),

@@ -25,6 +25,7 @@ def test_a_document_never_saved_loads_empty_at_version_0(item, annotator, api):
     assert response.json() == {
         "id": None,
         "item": item.pk,
+        "item_name": item.name,
         "annotator": "bob_annotator",
         "kind": "annotator",
         "status": "draft",

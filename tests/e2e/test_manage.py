@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from annotate import services as annotate_services
+from annotate.models import AnnotationDocument
 from projects.models import Item, Membership, Project
 from storage.models import Asset
 from tests.annotate.factories import box
@@ -288,13 +289,16 @@ def test_reviewer_sees_submitted_annotations_linking_to_their_items(
     rows = page.get_by_test_id("document-row")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("bob_annotator")
-    expect(rows.first.get_by_test_id("document-link")).to_have_attribute(
-        "href", f"/items/{second.pk}/label/"
-    )
+    # each row opens that annotator's document (not the reviewer's own), named by its file
+    submitted = AnnotationDocument.objects.get(item=second)
+    link = rows.first.get_by_test_id("document-link")
+    expect(link).to_have_attribute("href", f"/items/{second.pk}/label/?document={submitted.pk}")
+    expect(link).to_have_text(second.name)
     page.get_by_test_id("documents-status").select_option("draft")
     expect(rows).to_have_count(1)
+    draft = AnnotationDocument.objects.get(item=first)
     expect(rows.first.get_by_test_id("document-link")).to_have_attribute(
-        "href", f"/items/{first.pk}/label/"
+        "href", f"/items/{first.pk}/label/?document={draft.pk}"
     )
     open_tab(page, "items")
     expect(page.get_by_test_id("item-tile")).to_have_count(2)
