@@ -16,6 +16,7 @@ BODILESS = {
     ("post", "/api/v1/items/{item_id}/annotation/submit/"),
     ("post", "/api/v1/items/{item_id}/skip/"),
     ("post", "/api/v1/projects/{project_id}/queue/next/"),
+    ("post", "/api/v1/projects/{project_id}/review/next/"),
 }
 
 
@@ -55,7 +56,7 @@ def test_each_write_has_a_documented_body_of_its_own(schema):
     assert shared == {}
     # The collision this guards against: every body was the review's {decision, comment}.
     review = schema["components"]["schemas"]["AnnotationReviewRequest"]
-    assert sorted(review["properties"]) == ["comment", "decision"]
+    assert sorted(review["properties"]) == ["comment", "comments", "decision"]
     token = schema["components"]["schemas"]["TokenRequest"]
     assert sorted(token["properties"]) == ["password", "username"]
 
