@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
 from annotate.models import ActivityEvent, AnnotationDocument, Assignment, Revision
 from pipelines.models import PipelineRun
-from projects.models import Item, Membership, Project
+from projects.models import ExamAttempt, Invite, Item, Membership, Project
 from quality.models import GoldAnswer, GoldScore
 from storage.models import Asset
 from tests.annotate.factories import box, document_submitted
@@ -148,8 +149,13 @@ def snapshot() -> dict[str, Any]:
             Project.objects.values_list("pk", "qc_threshold", "qc_min_gold_items", "gold_rate")
         ),
         "members": sorted(
-            Membership.objects.values_list("project_id", "user_id", "role", "paused_at")
+            Membership.objects.values_list(
+                "project_id", "user_id", "role", "paused_at", "qualified_at", "exam_retry_at"
+            )
         ),
+        "users": User.objects.count(),
+        "invites": Invite.objects.count(),
+        "exam_attempts": sorted(ExamAttempt.objects.values_list("pk", "finished_at")),
         "items": sorted(Item.objects.values_list("pk", "project_id", "assigned_count")),
         "assets": Asset.objects.count(),
         "documents": sorted(
@@ -362,6 +368,24 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         (401, 404, 200, 200, 200),
     ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
+    # Training and qualification: the caller's own stage (no item ids); bob has not trained yet
+    # and reviewers and managers are never examined, so nobody here can start an exam.
+    "training-status": ("get", f"{P}/training/", None, (401, 404, 200, 200, 200)),
+    "exam-start": ("post", f"{P}/training/exam/", None, (401, 404, 409, 409, 409)),
+    "qualification-reset": (
+        "post",
+        f"{P}/qualification/reset/",
+        None,
+        (401, 404, 403, 403, 200),
+    ),
+    "member-records": ("get", f"{P}/member-records/", None, (401, 404, 403, 403, 200)),
+    "accounts-create": (
+        "post",
+        f"{P}/accounts/",
+        {"username": "newcomer"},
+        (401, 404, 403, 403, 201),
+    ),
+    "invites-create": ("post", f"{P}/invites/", {"days": 3}, (401, 404, 403, 403, 201)),
 }
 CASES = [
     pytest.param(name, role, expected[index], id=f"{name}-{role}")
