@@ -12,6 +12,7 @@ import { itemsGrid } from "./items.js";
 import { renderMarkdown } from "./markdown.js";
 import { membersPanel } from "./members.js";
 import { projectForm } from "./project-form.js";
+import { trainingSettings } from "./training-settings.js";
 import { uploadPanel } from "./upload.js";
 import { versionsPanel } from "./versions.js";
 
@@ -180,7 +181,7 @@ if (isManager) {
           return "Saved.";
         },
       });
-      replace(panel, form.element);
+      replace(panel, form.element, trainingSettings({ projectId: config.projectId, project: /** @type {any} */ (project) }));
     } catch (error) {
       replace(panel, h("p", { class: "error" }, `Could not load the project: ${errorText(error)}`));
     }
