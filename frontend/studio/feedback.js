@@ -46,6 +46,8 @@ export class FeedbackLayer {
     /** @type {Match[]} the matches that are errors, in reading order */
     this.errors = [];
     this.current = -1;
+    /** Screen pixels on the right covered by the feedback panel. */
+    this.insetRight = 0;
     canvas.addEventListener('view', () => this.render());
   }
 
@@ -138,9 +140,23 @@ export class FeedbackLayer {
       this.boundsOf(match.gold_id, 'gold'),
       this.boundsOf(match.candidate_id, 'mine'),
     );
-    if (bounds) this.canvas.reveal(bounds);
+    if (bounds) this.reveal(bounds);
     this.render();
     return match;
+  }
+
+  /**
+   * Pans the error into the part of the stage the feedback panel leaves uncovered (the right
+   * `insetRight` screen pixels), centred there, unless it is wholly in it already.
+   * @param {number[]} bounds image pixels
+   */
+  reveal(bounds) {
+    const { view } = this.canvas;
+    const a = view.toScreen(bounds[0], bounds[1]);
+    const b = view.toScreen(bounds[2], bounds[3]);
+    const right = Math.max(view.width / 3, view.width - this.insetRight);
+    if (a.x >= 0 && a.y >= 0 && b.x <= right && b.y <= view.height) return;
+    view.panBy(right / 2 - (a.x + b.x) / 2, view.height / 2 - (a.y + b.y) / 2);
   }
 
   /** @param {string|null} id @param {'gold'|'mine'} side */

@@ -155,6 +155,7 @@ export class Course {
     this.layer.show(feedback.gold_shapes, shapes, feedback.score.matches);
     this.renderPanel(item, feedback.score);
     this.panel.hidden = false;
+    this.layer.insetRight = this.panel.offsetWidth + 24;
     await new Promise((resolve) => {
       this.resolve = resolve;
     });
