@@ -79,6 +79,8 @@ def annotator_stage(*, user: User, project: Project) -> AnnotatorStage:
     )
     done = _submitted_item_ids(user=user, items=[item.pk for item in training])
     stage = AnnotatorStage(stage=Stage.WORK, training_total=len(training), training_done=len(done))
+    if not training:
+        return stage  # no course: the exam needs training items too
     if membership.training_completed_at is None:
         left = [item for item in training if item.pk not in done]
         if left:
