@@ -25,6 +25,7 @@ from annotate.models import (
 from annotate.review import assignment_reopen, review_comments_add, review_comments_clean
 from annotate.selectors import annotation_document_of
 from annotate.shapes import ShapesInvalid, shape_errors_by_id, validate_shapes
+from annotate.training import exam_gold_unseen, queue_gate
 from common.errors import Conflict, PermissionDenied, StaleVersion
 from formats.canonical import content_hash
 from projects.item_roles import item_roles
@@ -61,10 +62,15 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
     row locked with SKIP LOCKED where the database has it, so concurrent annotators never get
     the same item beyond the project's overlap, and never wait on each other's rows. Leases idle
     past LOUPE_LEASE_MINUTES are released first; at the project's gold rate a hidden gold item
-    the caller has never had is claimed instead of a task item.
+    the caller has never had is claimed instead of a task item (at the project's initial rate
+    for the caller's first items). An annotator who has not finished training or, where the
+    exam is on, not qualified gets their next training or exam item instead (annotate.training).
     """
     _refuse_if_paused(user=user, project=project)
     leases_expire(project=project)
+    gated = queue_gate(user=user, project=project)
+    if gated is not None:
+        return gated
     active = (
         Assignment.objects.filter(user=user, item__project=project, state=AssignmentState.ACTIVE)
         .select_related("item__asset")
@@ -73,7 +79,8 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
     )
     if active is not None:
         return active.item
-    with_gold = project.gold_rate > 0 and random.random() < project.gold_rate
+    rate = gold_rate_for(user=user, project=project)
+    with_gold = rate > 0 and random.random() < rate
     for attempt in range(CLAIM_ATTEMPTS):
         try:
             gold = _claim_gold(user=user, project=project) if with_gold else None
@@ -84,6 +91,19 @@ def item_assign_next(*, user: User, project: Project) -> Item | None:
             return item
         time.sleep(0.002 * attempt)  # other claims hold the rows for milliseconds
     return None
+
+
+def gold_rate_for(*, user: User, project: Project) -> float:
+    """The chance that the caller's next claim is hidden gold: `gold_rate_initial` for their
+    first `gold_initial_items` claims in the project (never below `gold_rate`), then
+    `gold_rate`. A gold rate of 0 turns hidden gold off altogether."""
+    if project.gold_rate <= 0:
+        return 0.0
+    if project.gold_initial_items and project.gold_rate_initial > project.gold_rate:
+        claims = Assignment.objects.filter(user=user, item__project=project).count()
+        if claims < project.gold_initial_items:
+            return project.gold_rate_initial
+    return project.gold_rate
 
 
 @transaction.atomic
@@ -121,11 +141,9 @@ def _claim_gold(*, user: User, project: Project) -> Item | None:
     """Claim a hidden gold item the caller never had nor labelled (the (item, user) constraint
     makes that hold under races too); None when none is left. Gold has no overlap limit: every
     annotator labels it, so its count only records claims."""
+    # Never had: not claimed, not labelled (e.g. opened from the item list), not in an exam.
     item = (
-        item_roles()
-        .hidden_gold(project_id=project.pk)
-        .exclude(assignments__user=user)
-        .exclude(documents__annotator=user)  # labelled already, e.g. opened from the item list
+        exam_gold_unseen(user=user, project=project)
         .select_related("asset")
         .order_by("assigned_count", "id")
         .first()

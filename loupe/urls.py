@@ -8,8 +8,10 @@ from loupe import apis as loupe_apis
 from loupe import views
 from pipelines import apis as pipeline_apis
 from projects import apis as project_apis
+from projects import invite_views
 from projects import views as project_views
 from quality import apis as quality_apis
+from quality import training_urls
 from versioning import apis as versioning_apis
 from versioning import views as versioning_views
 
@@ -186,6 +188,7 @@ api_v1 = [
         name="api-pipeline-run",
     ),
     path("ping/", views.PingApi.as_view(), name="api-ping"),
+    *training_urls.api,
 ]
 
 urlpatterns = [
@@ -198,6 +201,7 @@ urlpatterns = [
     path("projects/<int:project_id>/label/", annotate_views.label_page, name="label"),
     path("items/<int:item_id>/label/", annotate_views.label_item_page, name="label-item"),
     path("projects/<int:project_id>/review/", annotate_views.review_page, name="review"),
+    path("invite/<str:token>/", invite_views.invite_page, name="invite"),
     path("versions/<str:version_id>/diff/", versioning_views.diff_page, name="version-diff"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

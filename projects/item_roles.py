@@ -33,6 +33,10 @@ class ItemRoles(Protocol):
         """The project's hidden gold items that have an answer: the queue mixes them in."""
         ...
 
+    def training_items(self, *, project_id: int) -> QuerySet[Item]:
+        """The project's training items that have an answer: the training course."""
+        ...
+
 
 class EveryItemIsATask:
     def with_role(self, items: QuerySet[Item]) -> QuerySet[Item]:
@@ -46,6 +50,9 @@ class EveryItemIsATask:
         return Item.objects.none().values("pk")
 
     def hidden_gold(self, *, project_id: int) -> QuerySet[Item]:
+        return Item.objects.none()
+
+    def training_items(self, *, project_id: int) -> QuerySet[Item]:
         return Item.objects.none()
 
 

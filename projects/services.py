@@ -1,13 +1,18 @@
 """Every write of the projects app."""
 
+import hashlib
+import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from functools import partial
 from itertools import chain
 from typing import Any, BinaryIO, cast
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import User
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -20,7 +25,7 @@ from projects.events import (
     publish,
 )
 from projects.item_roles import item_roles
-from projects.models import Item, ItemRole, Membership, Project, Role
+from projects.models import ExamAttempt, Invite, Item, ItemRole, Membership, Project, Role
 from projects.schema import validate_labels
 from storage.services import asset_store
 from storage.tasks import asset_thumbnail
@@ -186,6 +191,139 @@ def member_pause(*, project_id: int, user_id: int, reason: str) -> bool:
             paused_at=timezone.now(), paused_reason=reason
         )
     )
+
+
+def member_training_complete(*, project_id: int, user_id: int) -> bool:
+    """Record that the member went through every training item; True if this call did."""
+    return bool(
+        Membership.objects.filter(
+            project_id=project_id, user_id=user_id, training_completed_at=None
+        ).update(training_completed_at=timezone.now())
+    )
+
+
+def exam_attempt_start(*, project: Project, user: User, item_ids: list[int]) -> ExamAttempt:
+    """Open an exam attempt over `item_ids`; a Conflict if one is open already (the partial
+    unique constraint decides under races)."""
+    try:
+        with transaction.atomic():
+            return ExamAttempt.objects.create(project=project, user=user, item_ids=item_ids)
+    except IntegrityError:
+        raise Conflict("Your qualification exam has already started.") from None
+
+
+@transaction.atomic
+def exam_attempt_finish(*, attempt_id: int, accuracy: float, passed: bool) -> bool:
+    """Close an attempt with its verdict (quality computes it), exactly once: a pass qualifies
+    the member, a failure sets when they may try again. True if this call closed it."""
+    now = timezone.now()
+    closed = ExamAttempt.objects.filter(pk=attempt_id, finished_at=None).update(
+        finished_at=now, accuracy=accuracy, passed=passed
+    )
+    if not closed:
+        return False
+    attempt = ExamAttempt.objects.select_related("project").get(pk=attempt_id)
+    membership = Membership.objects.filter(project_id=attempt.project_id, user_id=attempt.user_id)
+    if passed:
+        membership.update(qualified_at=now, exam_retry_at=None)
+    else:
+        retry = now + timedelta(minutes=attempt.project.exam_retry_minutes)
+        membership.update(qualified_at=None, exam_retry_at=retry)
+    return True
+
+
+@transaction.atomic
+def qualification_reset(*, project: Project) -> int:
+    """Every member must pass the exam again (e.g. after the guidelines changed): qualification
+    and retry waits are cleared and open attempts closed unscored. Answers how many members
+    lost their qualification."""
+    ExamAttempt.objects.filter(project=project, finished_at=None).update(finished_at=timezone.now())
+    project.memberships.filter(exam_retry_at__isnull=False).update(exam_retry_at=None)
+    return project.memberships.filter(qualified_at__isnull=False).update(qualified_at=None)
+
+
+def _check_new_account(username: str, password: str | None = None) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError as exc:
+        errors["username"] = list(exc.messages)
+    if not username or len(username) > 150:
+        errors["username"] = ["Give a username of 1 to 150 characters."]
+    elif get_user_model().objects.filter(username__iexact=username).exists():
+        errors["username"] = [f"The username {username!r} is taken."]
+    if password is not None:
+        try:
+            password_validation.validate_password(password, get_user_model()(username=username))
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
+    if errors:
+        raise Invalid(errors)
+
+
+def _account_create(*, project: Project, username: str, password: str, role: str) -> Membership:
+    _check_new_account(username, password)
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(username=username, password=password)
+    except IntegrityError:
+        raise Invalid({"username": [f"The username {username!r} is taken."]}) from None
+    return Membership.objects.create(project=project, user=user, role=role)
+
+
+@transaction.atomic
+def annotator_account_create(*, project: Project, username: str) -> tuple[Membership, str]:
+    """A new account that is an annotator of the project, with a generated password (the
+    caller shows it once: only its hash is stored)."""
+    password = secrets.token_urlsafe(12)
+    return _account_create(
+        project=project, username=username, password=password, role=Role.ANNOTATOR
+    ), password
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_create(*, project: Project, by: User, days: int = 7) -> tuple[Invite, str]:
+    """A one-time invite link token (returned once; only its hash is stored)."""
+    if not 1 <= days <= 90:
+        raise Invalid({"days": ["An invite lasts 1 to 90 days."]})
+    token = secrets.token_urlsafe(24)
+    invite = Invite.objects.create(
+        project=project,
+        token_hash=_token_hash(token),
+        created_by=by,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    return invite, token
+
+
+def invite_usable(*, token: str) -> Invite | None:
+    """The invite a token names if it is unused and unexpired, else None."""
+    return (
+        Invite.objects.select_related("project")
+        .filter(token_hash=_token_hash(token), used_at=None, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+@transaction.atomic
+def invite_accept(*, token: str, username: str, password: str) -> Membership:
+    """Create the account and join the invite's project, once: the invite is spent by a
+    conditional UPDATE, so two people racing on one link cannot both join."""
+    invite = invite_usable(token=token)
+    if invite is None:
+        raise Invalid({"token": ["This invite link is invalid, expired or already used."]})
+    membership = _account_create(
+        project=invite.project, username=username, password=password, role=invite.role
+    )
+    spent = Invite.objects.filter(pk=invite.pk, used_at=None).update(
+        used_at=timezone.now(), used_by=membership.user
+    )
+    if not spent:
+        raise Invalid({"token": ["This invite link is invalid, expired or already used."]})
+    return membership
 
 
 @transaction.atomic

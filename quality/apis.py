@@ -14,8 +14,8 @@ from projects.models import Role
 from quality.dashboard import quality_dashboard
 from quality.models import GoldAnswer, GoldPurpose, GoldScore
 from quality.scoring import Counts
-from quality.selectors import current_gold_score, project_quality_report
-from quality.services import gold_score_document, gold_set
+from quality.selectors import project_quality_report
+from quality.services import gold_score_current, gold_set
 
 
 class GoldOutputSerializer(serializers.Serializer):
@@ -84,9 +84,7 @@ def _counts(row: GoldScore) -> Counts:
 def score_of(document: AnnotationDocument) -> GoldScore:
     """The stored score against the current gold, else computed now (the task may have been
     lost with a broker that was down)."""
-    row = current_gold_score(document_id=document.pk) or gold_score_document(
-        document_id=document.pk
-    )
+    row = gold_score_current(document_id=document.pk)
     if row is None:
         raise NotFound("This item has no gold answer.")
     return row

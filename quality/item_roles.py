@@ -33,3 +33,8 @@ class GoldAnswerRoles:
         return Item.objects.filter(
             project_id=project_id, gold__purpose=GoldPurpose.HIDDEN, gold__shapes__isnull=False
         )
+
+    def training_items(self, *, project_id: int) -> QuerySet[Item]:
+        return Item.objects.filter(
+            project_id=project_id, gold__purpose=GoldPurpose.TRAINING, gold__shapes__isnull=False
+        )

@@ -6,14 +6,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from annotate.leases import member_claims_release
-from annotate.models import AnnotationDocument, DocumentKind
+from annotate.models import AnnotationDocument, DocumentKind, DocumentStatus
 from annotate.shapes import validate_shapes
 from formats.canonical import content_hash
-from projects.models import Item, Membership
-from projects.services import member_pause
+from projects.models import ExamAttempt, Item, Membership
+from projects.services import exam_attempt_finish, member_pause
 from quality.models import GoldAnswer, GoldPurpose, GoldScore
 from quality.scoring import score_item
-from quality.selectors import annotator_pooled_score
+from quality.selectors import annotator_pooled_score, current_gold_score
 
 
 @transaction.atomic
@@ -113,12 +113,57 @@ def annotator_pause_check(*, project_id: int, user_id: int) -> bool:
     return paused
 
 
+def gold_score_current(*, document_id: int) -> GoldScore | None:
+    """The document's score against the current gold answer: stored, else computed now (the
+    task may have been lost with a broker that was down)."""
+    return current_gold_score(document_id=document_id) or gold_score_document(
+        document_id=document_id
+    )
+
+
+def exam_grade(*, project_id: int, user_id: int) -> ExamAttempt | None:
+    """Grade the member's open exam attempt once every one of its items is submitted: the mean
+    accuracy of their documents against gold, passed at the project's threshold. Idempotent
+    (projects closes an attempt once); None while items are left or nothing is open."""
+    attempt = (
+        ExamAttempt.objects.select_related("project")
+        .filter(project_id=project_id, user_id=user_id, finished_at=None)
+        .first()
+    )
+    if attempt is None or not attempt.item_ids:
+        return None
+    documents = list(
+        AnnotationDocument.objects.filter(
+            item_id__in=attempt.item_ids, annotator_id=user_id, kind=DocumentKind.ANNOTATOR
+        )
+        .exclude(status=DocumentStatus.DRAFT)
+        .values_list("pk", flat=True)
+    )
+    if len(documents) < len(attempt.item_ids):
+        return None
+    scores = [gold_score_current(document_id=pk) for pk in documents]
+    accuracies = [row.accuracy for row in scores if row is not None]
+    if len(accuracies) < len(documents):
+        return None  # a gold answer was taken away meanwhile: not gradable
+    accuracy = sum(accuracies) / len(accuracies)
+    exam_attempt_finish(
+        attempt_id=attempt.pk,
+        accuracy=accuracy,
+        passed=accuracy >= attempt.project.exam_pass_accuracy,
+    )
+    attempt.refresh_from_db()
+    return attempt
+
+
 def gold_submission_score(*, document_id: int) -> GoldScore | None:
-    """What runs after a submit: score it, then decide on a pause if it was hidden gold."""
+    """What runs after a submit: score it; if it was hidden gold, grade an exam it completes
+    and decide on a pause."""
     row = gold_score_document(document_id=document_id)
     if row is None:
         return None
     document = row.document
     if document.item.gold.purpose == GoldPurpose.HIDDEN:
-        annotator_pause_check(project_id=document.item.project_id, user_id=document.annotator_id)
+        project_id, user_id = document.item.project_id, document.annotator_id
+        exam_grade(project_id=project_id, user_id=user_id)
+        annotator_pause_check(project_id=project_id, user_id=user_id)
     return row

@@ -16,10 +16,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.contrib.auth.models import User
 
 from annotate.models import ActivityEvent, AnnotationDocument, Assignment, ReviewComment, Revision
 from pipelines.models import PipelineRun
-from projects.models import Item, Membership, Project
+from projects.models import ExamAttempt, Invite, Item, Membership, Project
 from quality.models import GoldAnswer, GoldScore
 from storage.models import Asset
 from tests.annotate.factories import box, document_submitted
@@ -149,8 +150,13 @@ def snapshot() -> dict[str, Any]:
             Project.objects.values_list("pk", "qc_threshold", "qc_min_gold_items", "gold_rate")
         ),
         "members": sorted(
-            Membership.objects.values_list("project_id", "user_id", "role", "paused_at")
+            Membership.objects.values_list(
+                "project_id", "user_id", "role", "paused_at", "qualified_at", "exam_retry_at"
+            )
         ),
+        "users": User.objects.count(),
+        "invites": Invite.objects.count(),
+        "exam_attempts": sorted(ExamAttempt.objects.values_list("pk", "finished_at")),
         "items": sorted(Item.objects.values_list("pk", "project_id", "assigned_count")),
         "assets": Asset.objects.count(),
         "documents": sorted(
@@ -379,6 +385,24 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         (401, 404, 200, 200, 200),
     ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
+    # Training and qualification: the caller's own stage (no item ids); bob has not trained yet
+    # and reviewers and managers are never examined, so nobody here can start an exam.
+    "training-status": ("get", f"{P}/training/", None, (401, 404, 200, 200, 200)),
+    "exam-start": ("post", f"{P}/training/exam/", None, (401, 404, 409, 409, 409)),
+    "qualification-reset": (
+        "post",
+        f"{P}/qualification/reset/",
+        None,
+        (401, 404, 403, 403, 200),
+    ),
+    "member-records": ("get", f"{P}/member-records/", None, (401, 404, 403, 403, 200)),
+    "accounts-create": (
+        "post",
+        f"{P}/accounts/",
+        {"username": "newcomer"},
+        (401, 404, 403, 403, 201),
+    ),
+    "invites-create": ("post", f"{P}/invites/", {"days": 3}, (401, 404, 403, 403, 201)),
 }
 CASES = [
     pytest.param(name, role, expected[index], id=f"{name}-{role}")
@@ -519,6 +543,44 @@ def test_a_gold_item_answers_an_annotator_exactly_as_a_task_item_does(world: Wor
 
 
 VARYING = {"id", "name", "asset", "image_url", "thumbnail_url", "created_at"}
+# What differs between any two documents: which item and row, and when.
+OWN = {"id", "item", "created_at", "updated_at", "submitted_at"}
+
+
+def test_an_exam_item_answers_an_annotator_exactly_as_a_task_item_does(world: World) -> None:
+    """The qualification exam hands out hidden gold: as it is served, while it is labelled and
+    once it is submitted, it answers like real work; the course status names no item."""
+    client = client_for(world.users["annotator"])
+    project = f"/api/v1/projects/{world.project.pk}"
+    (training,) = [client.post(f"{project}/queue/next/").json()["id"]]
+    client.post(f"/api/v1/items/{training}/annotation/submit/")
+    started = client.post(f"{project}/training/exam/")
+
+    served = client.post(f"{project}/queue/next/").json()
+    task = client.get(f"/api/v1/items/{world.task.pk}/").json()
+
+    def seen(item_id: int) -> dict[str, Any]:
+        document = client.get(f"/api/v1/items/{item_id}/annotation/").json()
+        gold = client.get(f"/api/v1/items/{item_id}/gold/")
+        feedback = client.get(f"/api/v1/items/{item_id}/feedback/")
+        return {
+            "document": {key: value for key, value in document.items() if key not in OWN},
+            "gold": (gold.status_code, gold.json()),
+            "feedback": (feedback.status_code, feedback.json()),
+        }
+
+    assert training == world.training.pk and started.status_code == 201
+    assert served["id"] == world.gold.pk
+    assert {k: v for k, v in served.items() if k not in VARYING} == {
+        k: v for k, v in task.items() if k not in VARYING
+    }
+    assert seen(world.gold.pk) == seen(world.free.pk)
+    client.post(f"/api/v1/items/{world.gold.pk}/annotation/submit/")
+    client.post(f"/api/v1/items/{world.free.pk}/annotation/submit/")
+    assert seen(world.gold.pk) == seen(world.free.pk)
+    assert client.get(f"/api/v1/items/{training}/feedback/").status_code == 200
+    body = json.dumps(client.get(f"{project}/training/").json())
+    assert str(world.gold.pk) not in re.findall(r"\d+", body.replace('"items": 1', ""))
 
 
 def test_the_studio_page_of_a_gold_item_is_that_of_a_task_item(world: World) -> None:

@@ -190,6 +190,34 @@ export function memberRemove(projectId, userId) {
 }
 
 /**
+ * Managers: each member's training, exam attempts, qualification, pause and hidden gold.
+ * @param {number} projectId
+ * @returns {Promise<{members: import("./members.js").MemberRecord[]}>}
+ */
+export function memberRecords(projectId) {
+  return request("GET", `projects/${projectId}/member-records/`);
+}
+
+/** @param {number} projectId @param {string} username */
+export function accountCreate(projectId, username) {
+  return /** @type {Promise<{user_id: number, username: string, role: string, password: string}>} */ (
+    request("POST", `projects/${projectId}/accounts/`, { username })
+  );
+}
+
+/** @param {number} projectId @param {number} days */
+export function inviteCreate(projectId, days) {
+  return /** @type {Promise<{url: string, role: string, expires_at: string}>} */ (
+    request("POST", `projects/${projectId}/invites/`, { days })
+  );
+}
+
+/** @param {number} projectId @returns {Promise<{reset: number}>} */
+export function qualificationReset(projectId) {
+  return request("POST", `projects/${projectId}/qualification/reset/`);
+}
+
+/**
  * @param {number} projectId
  * @param {{status?: string, annotator?: string, page?: number, pageSize?: number}} [options]
  * @returns {Promise<Page<AnnotationDocument>>}

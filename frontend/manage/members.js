@@ -1,10 +1,90 @@
 // @ts-check
-/** The members panel: everyone with a role in the project; managers add, re-role and remove. */
+/**
+ * The members panel: everyone with a role in the project; managers add, re-role and remove,
+ * see each annotator's record (training, exam, qualification, pause, hidden gold), promote an
+ * annotator to reviewer, create annotator accounts and one-time invite links.
+ */
 
-import { ApiError, memberRemove, memberSet, membersList } from "./api.js";
-import { $, errorText, h, replace, say } from "./dom.js";
+import {
+  ApiError,
+  accountCreate,
+  inviteCreate,
+  memberRecords,
+  memberRemove,
+  memberSet,
+  membersList,
+} from "./api.js";
+import { $, errorText, formatTime, h, replace, say } from "./dom.js";
 
-/** @typedef {import("./api.js").Member} Member */
+/**
+ * @typedef {import("./api.js").Member} Member
+ * @typedef {{items: number, accuracy: number | null, passed: boolean | null,
+ *   started_at: string, finished_at: string | null}} ExamAttempt
+ * @typedef {{user_id: number, username: string, role: string, stage: string,
+ *   training_total: number, training_done: number, training_completed_at: string | null,
+ *   qualified_at: string | null, exam_retry_at: string | null, exam_attempts: ExamAttempt[],
+ *   paused_at: string | null, paused_reason: string, gold_scored: number,
+ *   gold_accuracy: number | null}} MemberRecord
+ */
+
+/** @param {number | null | undefined} value */
+const percent = (value) => (value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`);
+
+const STAGE_TEXT = {
+  training: "In training",
+  exam_ready: "Exam to take",
+  exam: "Taking the exam",
+  exam_scoring: "Exam being scored",
+  exam_wait: "Failed, waiting to retry",
+  work: "Working",
+};
+
+/** The record cells of an annotator's row (managers). @param {MemberRecord | undefined} record */
+function recordCells(record) {
+  if (!record || record.role !== "annotator") {
+    return [h("td", { class: "muted" }, ""), h("td", {}, ""), h("td", {}, "")];
+  }
+  const training = record.training_total
+    ? `${record.training_done}/${record.training_total}${record.training_completed_at ? " ✓" : ""}`
+    : "No training";
+  const attempts = record.exam_attempts.filter((attempt) => attempt.finished_at);
+  const exam = attempts.length
+    ? attempts.map((a) => `${a.passed ? "passed" : "failed"} ${percent(a.accuracy)}`).join(", ")
+    : "no attempt";
+  const status = record.paused_at
+    ? h("span", { class: "badge danger", title: record.paused_reason, testid: "member-status" }, "Paused")
+    : record.qualified_at
+      ? h("span", { class: "badge ok", testid: "member-status" }, "Qualified")
+      : h(
+          "span",
+          { class: "badge", testid: "member-status" },
+          STAGE_TEXT[/** @type {keyof typeof STAGE_TEXT} */ (record.stage)] || record.stage,
+        );
+  return [
+    h(
+      "td",
+      { testid: "member-training" },
+      training,
+      h("div", { class: "muted small", testid: "member-exam" }, `Exam: ${exam}`),
+    ),
+    h(
+      "td",
+      {},
+      status,
+      record.paused_at ? h("div", { class: "muted small" }, record.paused_reason) : null,
+      record.exam_retry_at && !record.qualified_at
+        ? h("div", { class: "muted small" }, `Retry from ${formatTime(record.exam_retry_at)}`)
+        : null,
+    ),
+    h(
+      "td",
+      { testid: "member-gold" },
+      record.gold_scored
+        ? `${percent(record.gold_accuracy)} over ${record.gold_scored}`
+        : h("span", { class: "muted" }, "none yet"),
+    ),
+  ];
+}
 
 const ROLES = ["annotator", "reviewer", "manager"];
 const ROLE_ORDER = { manager: 0, reviewer: 1, annotator: 2 };
@@ -21,6 +101,8 @@ export function membersPanel({ projectId, root, canManage, username }) {
   const listError = $("[data-testid=members-error]", root);
   /** @type {Member[]} */
   let members = [];
+  /** @type {Map<number, MemberRecord>} */
+  let records = new Map();
 
   /** @param {Member} member */
   const row = (member) => {
@@ -75,6 +157,31 @@ export function membersPanel({ projectId, root, canManage, username }) {
             "Remove",
           )
         : null;
+    const promote =
+      canManage && member.role === "annotator"
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "button small",
+              testid: "member-promote",
+              title: `Make ${member.username} a reviewer`,
+              onclick: async (/** @type {Event} */ event) => {
+                const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
+                button.disabled = true;
+                try {
+                  const updated = await memberSet(projectId, member.username, "reviewer");
+                  member.role = updated.role;
+                  render();
+                } catch (error) {
+                  button.disabled = false;
+                  say(listError, errorText(error), "error");
+                }
+              },
+            },
+            "Promote to reviewer",
+          )
+        : null;
     return h(
       "tr",
       { testid: "member-row", "data-username": member.username, "data-role": member.role },
@@ -86,7 +193,8 @@ export function membersPanel({ projectId, root, canManage, username }) {
         self ? h("span", { class: "muted small" }, " (you)") : null,
       ),
       h("td", {}, roleCell),
-      h("td", { class: "actions" }, remove),
+      canManage ? recordCells(records.get(member.user_id)) : null,
+      h("td", { class: "actions" }, promote, remove),
     );
   };
 
@@ -102,7 +210,12 @@ export function membersPanel({ projectId, root, canManage, username }) {
 
   const load = async () => {
     try {
-      members = await membersList(projectId);
+      const [list, recordList] = await Promise.all([
+        membersList(projectId),
+        canManage ? memberRecords(projectId) : Promise.resolve({ members: [] }),
+      ]);
+      members = list;
+      records = new Map(recordList.members.map((record) => [record.user_id, record]));
       say(listError, "");
       render();
     } catch (error) {
@@ -139,5 +252,81 @@ export function membersPanel({ projectId, root, canManage, username }) {
     });
   }
 
+  if (canManage) onboarding({ projectId, root, load: () => load() });
+
   return { load };
+}
+
+/**
+ * The manager's two ways in for new annotators: an account whose generated password is shown
+ * once, and a one-time invite link.
+ * @param {{projectId: number, root: HTMLElement, load: () => Promise<void>}} options
+ */
+function onboarding({ projectId, root, load }) {
+  const accountForm = /** @type {HTMLFormElement} */ ($("[data-testid=account-form]", root));
+  const accountName = /** @type {HTMLInputElement} */ ($("[data-testid=account-username]", accountForm));
+  const accountButton = /** @type {HTMLButtonElement} */ ($("[data-testid=account-create]", accountForm));
+  const accountError = $("[data-testid=account-error]", accountForm);
+  const accountResult = $("[data-testid=account-result]", accountForm);
+  accountForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = accountName.value.trim();
+    if (!name) return;
+    accountButton.disabled = true;
+    say(accountError, "");
+    accountResult.hidden = true;
+    try {
+      const account = await accountCreate(projectId, name);
+      replace(
+        accountResult,
+        h("p", {}, "Account ", h("strong", {}, account.username), " created. Its password, shown only now:"),
+        h("input", {
+          class: "mono secret",
+          readOnly: true,
+          value: account.password,
+          testid: "account-password",
+          "aria-label": "Password",
+          onfocus: (/** @type {Event} */ e) => /** @type {HTMLInputElement} */ (e.target).select(),
+        }),
+      );
+      accountResult.hidden = false;
+      accountName.value = "";
+      await load();
+    } catch (error) {
+      const message = error instanceof ApiError ? error.messageFor("username") : null;
+      say(accountError, message || errorText(error), "error");
+    } finally {
+      accountButton.disabled = false;
+    }
+  });
+
+  const inviteButton = /** @type {HTMLButtonElement} */ ($("[data-testid=invite-create]", root));
+  const inviteDays = /** @type {HTMLInputElement} */ ($("[data-testid=invite-days]", root));
+  const inviteResult = $("[data-testid=invite-result]", root);
+  const inviteError = $("[data-testid=invite-error]", root);
+  inviteButton.addEventListener("click", async () => {
+    inviteButton.disabled = true;
+    say(inviteError, "");
+    try {
+      const invite = await inviteCreate(projectId, Number(inviteDays.value) || 7);
+      replace(
+        inviteResult,
+        h("p", {}, `One-time link, valid until ${formatTime(invite.expires_at)}:`),
+        h("input", {
+          class: "mono secret",
+          readOnly: true,
+          value: invite.url,
+          testid: "invite-url",
+          "aria-label": "Invite link",
+          onfocus: (/** @type {Event} */ e) => /** @type {HTMLInputElement} */ (e.target).select(),
+        }),
+      );
+      inviteResult.hidden = false;
+    } catch (error) {
+      const message = error instanceof ApiError ? error.messageFor("days") : null;
+      say(inviteError, message || errorText(error), "error");
+    } finally {
+      inviteButton.disabled = false;
+    }
+  });
 }

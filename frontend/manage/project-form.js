@@ -17,7 +17,7 @@ import { renderMarkdown } from "./markdown.js";
  * @param {HTMLElement} control
  * @param {string} [hint]
  */
-function field(label, control, hint) {
+export function field(label, control, hint) {
   const error = h("p", { class: "field-error", hidden: true });
   const wrapper = h("div", { class: "field" }, h("label", {}, label, control));
   if (hint) wrapper.append(h("p", { class: "hint" }, hint));

@@ -13,6 +13,7 @@ import { renderMarkdown } from "./markdown.js";
 import { membersPanel } from "./members.js";
 import { projectForm } from "./project-form.js";
 import { qualityPanel } from "./quality.js";
+import { trainingSettings } from "./training-settings.js";
 import { uploadPanel } from "./upload.js";
 import { versionsPanel } from "./versions.js";
 
@@ -209,7 +210,7 @@ if (isManager) {
           return "Saved.";
         },
       });
-      replace(panel, form.element);
+      replace(panel, form.element, trainingSettings({ projectId: config.projectId, project: /** @type {any} */ (project) }));
     } catch (error) {
       replace(panel, h("p", { class: "error" }, `Could not load the project: ${errorText(error)}`));
     }

@@ -23,6 +23,7 @@ import { CuboidTool } from './tools/cuboid.js';
 import { KeypointsTool } from './tools/keypoints.js';
 import { PanTool } from './tools/pan.js';
 import { SelectTool } from './tools/select.js';
+import { Course } from './training.js';
 
 /**
  * @typedef {{projectId: number, projectName: string, itemId: number|null, role: string,
@@ -323,7 +324,7 @@ function setTool(name) {
 
 // --- items and the queue -------------------------------------------------------------------
 
-/** @param {'loading'|'ready'|'empty'|'error'} value */
+/** @param {'loading'|'ready'|'empty'|'error'|'feedback'|'course'} value */
 function setPhase(value) {
   studio.dataset.state = value;
   ui.queueEmpty.hidden = value !== 'empty';
@@ -399,7 +400,9 @@ async function openItem(item) {
   ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
   setPhase('ready');
   if (queueMode && !session.revisiting) itemHistory.remember(item.id);
-  showPosition(item.id);
+  const coursePosition = course && !session.revisiting ? course.positionText() : '';
+  if (coursePosition) ui.position.textContent = coursePosition;
+  else showPosition(item.id);
   if (state.readOnly) say('This annotation was accepted by a reviewer: it is read-only.');
   restoreUnsent(doc.shapes, version);
   review.show(doc, { reviewing: false });
@@ -467,6 +470,7 @@ function restoreUnsent(serverShapes, serverVersion) {
 async function nextFromQueue() {
   setPhase('loading');
   session.revisiting = false;
+  if (course && !(await course.ready())) return;
   const item = await api.queueNext(config.projectId);
   if (!item) {
     session.item = null;
@@ -516,6 +520,7 @@ async function submit() {
     setDocStatus(doc.status);
     if (queueMode) {
       say(`Submitted ${item.name}.`);
+      if (course) await course.afterSubmit(item, state.list());
       await nextFromQueue();
     } else {
       say('Submitted.');
@@ -631,6 +636,22 @@ const guidelines = byTestId('guidelines');
 byTestId('guidelines-body').innerHTML = renderMarkdown(config.guidelines || '');
 guidelines.hidden = !(config.guidelines || '').trim();
 setTool(session.tool);
+
+/** The training course and exam in front of the queue (training.js); items opened alone skip it. */
+const course = queueMode
+  ? new Course({
+      api,
+      projectId: config.projectId,
+      guidelines: config.guidelines || '',
+      stage: query('.studio-stage'),
+      canvas,
+      state,
+      setPhase,
+      controls: [ui.skip, ui.previous],
+      position: ui.position,
+      itemName: ui.itemName,
+    })
+  : null;
 
 const ready = start();
 

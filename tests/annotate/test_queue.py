@@ -106,9 +106,10 @@ def test_the_queue_answers_204_when_nothing_is_left(project, annotator, api):
 
 
 @pytest.mark.django_db
-def test_training_items_and_gold_without_an_answer_are_never_served(
+def test_training_items_are_served_only_as_training_and_unanswered_gold_never(
     project, manager, annotator, api
 ):
+    # (training items come first, as the training course: quality/test_training.py)
     items_add(project, role="gold")  # designated gold, its answer not given yet
     (training,) = items_add(project, role="training")
     gold_add(training, manager)
@@ -117,7 +118,7 @@ def test_training_items_and_gold_without_an_answer_are_never_served(
 
     claimed = claim_until_empty(api(annotator), project)
 
-    assert claimed == [task.pk]
+    assert claimed == [training.pk, task.pk]
     assert Assignment.objects.filter(item__gold__isnull=False).count() == 0
 
 
