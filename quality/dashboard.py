@@ -12,6 +12,8 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from annotate.models import ActivityEvent, ActivityVerb, AnnotationDocument, DocumentKind
+from annotate.training import exam_required
+from projects.item_roles import item_roles
 from projects.models import Membership, Project, Role
 from quality.selectors import gold_scores_counted, project_quality_report
 
@@ -30,19 +32,21 @@ WORK_VERBS = (
 )
 
 
-def member_status(membership: Membership | None) -> tuple[str, str]:
-    """(status, reason): paused, else training or qualified.
-
-    Hook for the qualification fields (training and the exam): a membership with a
-    `qualified_at` field is qualified once it is set, in training before. Without such a field
-    nobody is held back by an exam, so every unpaused annotator counts as qualified.
-    """
-    if membership is None:
+def member_status(
+    membership: Membership | None, *, has_training: bool, exam_on: bool
+) -> tuple[str, str]:
+    """(status, reason): paused; training while the course or, where the project requires it,
+    the qualification exam is still ahead (annotate.training); else qualified."""
+    if membership is None or membership.role != Role.ANNOTATOR:
         return "qualified", ""
     if membership.paused_at is not None:
         return "paused", membership.paused_reason
-    if hasattr(membership, "qualified_at") and getattr(membership, "qualified_at", None) is None:
-        return "training", ""
+    if membership.qualified_at is not None:
+        return "qualified", ""
+    if has_training and membership.training_completed_at is None:
+        return "training", "training items left"
+    if exam_on:
+        return "training", "qualification exam not passed yet"
     return "qualified", ""
 
 
@@ -157,10 +161,12 @@ def quality_dashboard(*, project: Project) -> dict[str, Any]:
     ]
     user_ids += sorted((labelled | set(scored)) - set(user_ids))
     names = _usernames(user_ids, memberships, scored)
+    has_training = item_roles().training_items(project_id=project.pk).exists()
+    exam_on = exam_required(project)
     annotators = []
     for user_id in sorted(user_ids, key=lambda pk: names.get(pk, "")):
         membership = memberships.get(user_id)
-        status, reason = member_status(membership)
+        status, reason = member_status(membership, has_training=has_training, exam_on=exam_on)
         figures = scored.get(user_id)
         work = activity.get(user_id, {"submitted": 0, "work_hours": 0, "items_per_hour": None})
         annotators.append(

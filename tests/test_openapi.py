@@ -17,6 +17,8 @@ BODILESS = {
     ("post", "/api/v1/items/{item_id}/skip/"),
     ("post", "/api/v1/projects/{project_id}/queue/next/"),
     ("post", "/api/v1/projects/{project_id}/review/next/"),
+    ("post", "/api/v1/projects/{project_id}/qualification/reset/"),
+    ("post", "/api/v1/projects/{project_id}/training/exam/"),
 }
 
 
