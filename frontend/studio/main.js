@@ -6,6 +6,7 @@
 
 import { Api, ApiError, NetworkError } from './api.js';
 import { createActions } from './actions.js';
+import { Conversions } from './assist.js';
 import { CanvasView } from './canvas.js';
 import { ItemHistory } from './history.js';
 import { Editing } from './editing.js';
@@ -20,6 +21,7 @@ import { BrushTool } from './tools/brush.js';
 import { ChainTool } from './tools/chain.js';
 import { CuboidTool } from './tools/cuboid.js';
 import { KeypointsTool } from './tools/keypoints.js';
+import { Predictions } from './predictions.js';
 import { PanTool } from './tools/pan.js';
 import { SelectTool } from './tools/select.js';
 
@@ -124,6 +126,16 @@ const shapeList = new ShapeList(
 shapeList.flags = { hidden: canvas.hidden, locked: canvas.locked };
 const attributes = new AttributeEditor(byTestId('attribute-editor'), state, config.labels);
 const editing = new Editing(canvas, state);
+const predictions = new Predictions(api, state, canvas, (name) => labels.byName.has(name));
+predictions.bindPanel(byTestId('predictions-panel'));
+const conversions = new Conversions({
+  api,
+  state,
+  canvas,
+  newShape: (kind) => labels.newShape(kind),
+  itemId: () => session.item?.id ?? null,
+  say,
+});
 
 /** What is open: the item, its document status, and whether an action is running. */
 const session = {
@@ -371,6 +383,7 @@ async function openItem(item) {
   setPhase('loading');
   ui.itemName.textContent = item.name;
   ui.itemName.title = `Item ${item.id}`;
+  predictions.open(item.id); // shown once both they and the document are in
   const [image, { doc, version }] = await Promise.all([api.image(item), api.annotation(item.id)]);
   session.item = item;
   state.readOnly = doc.status === 'accepted';
@@ -531,6 +544,7 @@ const run = createActions({
   submit: () => submit(),
   skip: () => skip(),
   previous: () => previous(),
+  extra: { ...conversions.actions(), ...predictions.actions(say) },
 });
 
 studio.addEventListener('click', (event) => {
@@ -570,7 +584,8 @@ Object.assign(window, {
     state: () => ({
       itemId: session.item ? session.item.id : null,
       version: saver.version,
-      shapes: state.list(),
+      shapes: state.documentShapes(),
+      predictions: predictions.list(),
       selectedId: state.selectedId,
       tool: session.tool,
       saveStatus: STATUS_TEXT[saver.status],
