@@ -225,7 +225,14 @@ export class Saver extends EventTarget {
       if (itemId !== this.itemId) return; // the user moved on; the next item is tracked afresh
       for (const [id, change] of sent) {
         const now = this.pending.get(id);
-        if (!now) continue;
+        if (!now) {
+          // Changed back while in flight (added then deleted, or undone): the server now holds
+          // what was sent, so the way back is a change of its own.
+          const current = this.state.get(id);
+          const mine = current && !current.prediction ? current : null;
+          if (!sameShape(mine, change.after)) this.pending.set(id, { before: change.after, after: mine });
+          continue;
+        }
         if (now.after === change.after) this.pending.delete(id);
         else now.before = change.after; // edited again while in flight: its base is what was sent
       }
