@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from django.test import override_settings
 from pycocotools import mask as coco_mask
 from shapely.geometry import Polygon
 
@@ -204,3 +205,23 @@ def test_too_many_calls_are_refused_with_retry_after(scene_item, annotator, sett
 
     assert [response.status_code for response in codes] == [200, 200, 429]
     assert int(codes[-1]["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+def test_with_the_cache_unreachable_the_outline_is_still_served(scene_item, annotator) -> None:
+    # given a rate-limit cache that refuses connections (a Redis on a closed port)
+    _, item = scene_item
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+
+    with override_settings(CACHES=unreachable):
+        response = client_for(annotator).post(
+            f"/api/v1/items/{item.pk}/assist/", {"box": [10, 10, 50, 50]}, format="json"
+        )
+
+    # then assist, a convenience, still answers
+    assert response.status_code == 200
