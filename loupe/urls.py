@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from annotate import apis as annotate_apis
+from annotate import assist_apis
 from annotate import views as annotate_views
 from loupe import apis as loupe_apis
 from loupe import views
@@ -68,6 +69,9 @@ api_v1 = [
         name="api-item-feedback",
     ),
     path("items/<int:item_id>/skip/", annotate_apis.ItemSkipApi.as_view(), name="api-item-skip"),
+    path(
+        "items/<int:item_id>/assist/", assist_apis.ItemAssistApi.as_view(), name="api-item-assist"
+    ),
     path(
         "annotations/<int:document_id>/",
         annotate_apis.AnnotationDetailApi.as_view(),

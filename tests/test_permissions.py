@@ -384,6 +384,19 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         None,
         (401, 404, 200, 200, 200),
     ),
+    # Reads pixels the caller may see anyway; writes nothing. A gold item answers alike.
+    "assist-task": (
+        "post",
+        "/api/v1/items/{task}/assist/",
+        {"box": [4, 4, 40, 30], "output": "polygon"},
+        (401, 404, 200, 200, 200),
+    ),
+    "assist-gold": (
+        "post",
+        "/api/v1/items/{gold}/assist/",
+        {"box": [4, 4, 40, 30], "output": "mask"},
+        (401, 404, 200, 200, 200),
+    ),
     "ping": ("get", "/api/v1/ping/", None, (401, 200, 200, 200, 200)),
     # Training and qualification: the caller's own stage (no item ids); bob has not trained yet
     # and reviewers and managers are never examined, so nobody here can start an exam.

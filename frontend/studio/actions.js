@@ -16,7 +16,9 @@ const ZOOM_STEP = 1.25;
  *   labels: import('./labels.js').LabelPanel, editing: import('./editing.js').Editing,
  *   session: {tool: string}, help: HTMLElement, studio: HTMLElement,
  *   setTool(name: string): void, submit(): void, skip(): void, previous(): void,
+ *   extra?: Record<string, (key: string) => void>,
  * }} ActionContext
+ * `extra` holds the actions of modules that bring their own (assist, predictions).
  */
 
 /**
@@ -124,6 +126,7 @@ export function createActions(context) {
         help.hidden = !help.hidden;
         break;
       default:
+        context.extra?.[action]?.(key);
         break;
     }
   }

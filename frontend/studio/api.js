@@ -194,6 +194,34 @@ export class Api {
   }
 
   /**
+   * GrabCut's outline of the object inside a box, as a polygon or a mask.
+   * @param {number} itemId
+   * @param {number[]} box [x, y, w, h] in image pixels
+   * @param {'polygon'|'mask'} output
+   * @returns {Promise<{found: boolean, detail?: string, kind?: string, points?: number[], rle?: any}>}
+   */
+  async assist(itemId, box, output) {
+    return (await this.request('POST', `items/${itemId}/assist/`, { body: { box, output } })).json();
+  }
+
+  /**
+   * Every prediction source's shapes for the item, each with its score (null when unscored).
+   * @param {number} itemId
+   * @returns {Promise<Array<{shape: import('./state.js').Shape, score: number|null, source: string}>>}
+   */
+  async predictions(itemId) {
+    const response = await this.request('GET', `items/${itemId}/predictions/?page_size=100`);
+    const page = await response.json();
+    return page.results.flatMap((/** @type {any} */ row) =>
+      row.shapes.map((/** @type {import('./state.js').Shape} */ shape) => ({
+        shape,
+        score: typeof row.scores[shape.id] === 'number' ? row.scores[shape.id] : null,
+        source: row.source,
+      })),
+    );
+  }
+
+  /**
    * Loads and decodes the item's image.
    * @param {Item} item
    * @returns {Promise<HTMLImageElement>}

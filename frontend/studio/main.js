@@ -6,6 +6,7 @@
 
 import { Api, ApiError, NetworkError } from './api.js';
 import { createActions } from './actions.js';
+import { Conversions } from './assist.js';
 import { CanvasView } from './canvas.js';
 import { ItemHistory } from './history.js';
 import { Editing } from './editing.js';
@@ -21,6 +22,7 @@ import { BrushTool } from './tools/brush.js';
 import { ChainTool } from './tools/chain.js';
 import { CuboidTool } from './tools/cuboid.js';
 import { KeypointsTool } from './tools/keypoints.js';
+import { Predictions } from './predictions.js';
 import { PanTool } from './tools/pan.js';
 import { SelectTool } from './tools/select.js';
 import { Course } from './training.js';
@@ -142,6 +144,16 @@ const review = new Review({
       : documentById(/** @type {number} */ (doc.id)).then(openDocument);
     next.catch((error) => showLoadError(error, nextToReview));
   },
+});
+const predictions = new Predictions(api, state, canvas, (name) => labels.byName.has(name));
+predictions.bindPanel(byTestId('predictions-panel'));
+const conversions = new Conversions({
+  api,
+  state,
+  canvas,
+  newShape: (kind) => labels.newShape(kind),
+  itemId: () => session.item?.id ?? null,
+  say,
 });
 
 /** What is open: the item, its document status, and whether an action is running. */
@@ -390,6 +402,7 @@ async function openItem(item) {
   setPhase('loading');
   ui.itemName.textContent = item.name;
   ui.itemName.title = `Item ${item.id}`;
+  predictions.open(item.id); // shown once both they and the document are in
   const [image, { doc, version }] = await Promise.all([api.image(item), api.annotation(item.id)]);
   session.item = item;
   state.readOnly = doc.status === 'accepted';
@@ -605,6 +618,7 @@ const run = createActions({
   submit: () => submit(),
   skip: () => skip(),
   previous: () => previous(),
+  extra: { ...conversions.actions(), ...predictions.actions(say) },
 });
 
 studio.addEventListener('click', (event) => {
@@ -661,7 +675,8 @@ Object.assign(window, {
     state: () => ({
       itemId: session.item ? session.item.id : null,
       version: saver.version,
-      shapes: state.list(),
+      shapes: state.documentShapes(),
+      predictions: predictions.list(),
       selectedId: state.selectedId,
       tool: session.tool,
       saveStatus: STATUS_TEXT[saver.status],

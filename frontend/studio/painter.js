@@ -14,6 +14,7 @@ import { clamp } from './geometry.js';
 import { shapeKind } from './shapes/index.js';
 
 const PYRAMID_MIN_PX = 512;
+const PREDICTION_ALPHA = 0.55;
 const CAPTION_LIMIT = 200; // above this many visible shapes, captions cost more than they help
 const SETTLE_MS = 220; // a view that has not moved for this long is painted crisp again (slow frames stay quick)
 /** Past this many visible shapes, one path per class costs far less than one per shape. */
@@ -228,13 +229,16 @@ export class Painter {
       for (const shape of shapes) {
         const kind = shapeKind(shape);
         if (path && isPlain(shape, kind)) continue;
+        // A prediction on review is see-through and dashed until it is accepted.
+        if (shape.prediction) ctx.globalAlpha = PREDICTION_ALPHA;
         kind.paint?.(ctx, shape, color);
         const own = this.cached(shape).path;
         if (kind.filled) ctx.fill(own);
-        ctx.setLineDash(shape.occluded ? [6 * unit, 4 * unit] : []);
+        ctx.setLineDash(shape.prediction ? [3 * unit, 3 * unit] : shape.occluded ? [6 * unit, 4 * unit] : []);
         ctx.stroke(own);
         ctx.setLineDash([]);
         if (kind.vertices) paintDots(ctx, kind.vertices(shape), color, unit);
+        ctx.globalAlpha = 1;
         ctx.fillStyle = rgba(color, 0.14);
       }
     }
@@ -274,16 +278,20 @@ export class Painter {
     ctx.textBaseline = 'middle';
     for (const [label, shapes] of byLabel) {
       const color = this.engine.colorOf(label);
-      const textWidth = ctx.measureText(label).width;
+      const labelWidth = ctx.measureText(label).width;
       for (const shape of shapes) {
         const bounds = this.cached(shape).bounds;
         if (!bounds) continue;
+        const text = shape.prediction ? predictionCaption(label, shape.prediction.score) : label;
+        const textWidth = shape.prediction ? ctx.measureText(text).width : labelWidth;
         const p = view.toScreen(bounds[0], bounds[1]);
         const y = p.y >= 16 ? p.y - 16 : p.y;
+        if (shape.prediction) ctx.globalAlpha = PREDICTION_ALPHA;
         ctx.fillStyle = color;
         ctx.fillRect(p.x, y, textWidth + 8, 16);
         ctx.fillStyle = readableOn(color);
-        ctx.fillText(label, p.x + 4, y + 8);
+        ctx.fillText(text, p.x + 4, y + 8);
+        ctx.globalAlpha = 1;
       }
     }
   }
@@ -295,7 +303,12 @@ export class Painter {
  * @param {Shape} shape @param {import('./shapes/index.js').ShapeKind} kind
  */
 function isPlain(shape, kind) {
-  return kind.filled && !shape.occluded && !kind.paint && !kind.vertices;
+  return kind.filled && !shape.occluded && !shape.prediction && !kind.paint && !kind.vertices;
+}
+
+/** "car? 0.87": a prediction's caption. @param {string} label @param {number|null} score */
+export function predictionCaption(label, score) {
+  return score === null || score === undefined ? `${label}?` : `${label}? ${score.toFixed(2)}`;
 }
 
 /**

@@ -98,7 +98,10 @@ export class ShapeList {
     swatch.style.backgroundColor = this.labels.get(shape.label)?.color || '#cccccc';
     name.textContent = shape.label;
     detail.textContent = describe(shape);
+    row.classList.toggle('is-prediction', Boolean(shape.prediction));
+    const score = shape.prediction?.score;
     const words = [
+      shape.prediction ? `pred.${typeof score === 'number' ? ` ${score.toFixed(2)}` : ''}` : '',
       shape.occluded ? 'occl.' : '',
       this.flags.hidden.has(shape.id) ? 'hidden' : '',
       this.flags.locked.has(shape.id) ? 'locked' : '',
@@ -160,10 +163,10 @@ export class ShapeList {
     }
   }
 
-  /** Tags are answers about the image, not shapes on it: they are not counted. */
+  /** Tags are answers about the image, not shapes on it, and predictions not yet the user's: not counted. */
   syncCount() {
     let shapes = 0;
-    for (const shape of this.state.list()) if (shape.kind !== 'tag') shapes += 1;
+    for (const shape of this.state.list()) if (shape.kind !== 'tag' && !shape.prediction) shapes += 1;
     this.count.textContent = String(shapes);
     this.list.classList.toggle('is-empty', this.rows.size === 0);
   }

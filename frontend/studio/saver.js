@@ -32,6 +32,18 @@ function sameShape(a, b) {
 }
 
 /**
+ * A change as the document sees it: a prediction is not in the document, so accepting one is
+ * an addition, undoing that a deletion, and rejecting one is no change at all.
+ * @param {import('./state.js').Change} change
+ * @returns {import('./state.js').Change|null}
+ */
+function inDocument(change) {
+  const before = change.before?.prediction ? null : change.before;
+  const after = change.after?.prediction ? null : change.after;
+  return before || after ? { ...change, before, after } : null;
+}
+
+/**
  * Three-way merge of this tab's unacknowledged changes with the server's shapes: base = each
  * change's `before`, mine = its `after`, theirs = the server's shape of that id.
  * @param {Map<string, Pending>} pending
@@ -161,7 +173,8 @@ export class Saver extends EventTarget {
 
   /** @param {import('./state.js').ChangeSet} changeSet */
   record(changeSet) {
-    for (const change of changeSet) {
+    for (const change of changeSet.map(inDocument)) {
+      if (!change) continue;
       const earlier = this.pending.get(change.id);
       const before = earlier ? earlier.before : change.before;
       if (!before && !change.after) this.pending.delete(change.id); // added, then removed
@@ -208,11 +221,18 @@ export class Saver extends EventTarget {
       const { doc, version } =
         this.api.supportsPatch
           ? await this.api.patchAnnotation(itemId, changeSetBody(sent), this.version)
-          : await this.api.saveAnnotation(itemId, this.state.list(), this.version);
+          : await this.api.saveAnnotation(itemId, this.state.documentShapes(), this.version);
       if (itemId !== this.itemId) return; // the user moved on; the next item is tracked afresh
       for (const [id, change] of sent) {
         const now = this.pending.get(id);
-        if (!now) continue;
+        if (!now) {
+          // Changed back while in flight (added then deleted, or undone): the server now holds
+          // what was sent, so the way back is a change of its own.
+          const current = this.state.get(id);
+          const mine = current && !current.prediction ? current : null;
+          if (!sameShape(mine, change.after)) this.pending.set(id, { before: change.after, after: mine });
+          continue;
+        }
         if (now.after === change.after) this.pending.delete(id);
         else now.before = change.after; // edited again while in flight: its base is what was sent
       }
@@ -309,7 +329,7 @@ export class Saver extends EventTarget {
     // Shapes this tab did not touch take the server's state (its additions at their place).
     /** @type {import('./state.js').ChangeSet} */
     const remote = [];
-    for (const shape of this.state.list()) {
+    for (const shape of this.state.documentShapes()) {
       if (!this.pending.has(shape.id) && !this.conflicts.has(shape.id) && !theirs.has(shape.id)) {
         remote.push({ id: shape.id, before: shape, after: null });
       }
@@ -458,7 +478,7 @@ export class Saver extends EventTarget {
     /** @type {LocalCopy} */
     const copy = {
       baseVersion: this.version,
-      shapes: this.state.list(),
+      shapes: this.state.documentShapes(),
       changes: [...this.pending].map(([id, { before, after }]) => ({
         id,
         before: before ?? null,

@@ -8,7 +8,9 @@
 /**
  * @typedef {{id: string, label: string, kind: string, points: number[],
  *   attributes: Record<string, any>, occluded: boolean, rotation?: number, rle?: any,
- *   label_id?: string}} Shape
+ *   label_id?: string, prediction?: {score: number|null, source: string}}} Shape
+ * A shape with `prediction` is a model's proposal shown for review: never saved until the
+ * user accepts it (drops the field) or edits it (which accepts it with the edit).
  * A change of one shape: before null = added, after null = removed. `index` is the position
  * the shape had (removals) or takes (additions), so undoing a delete puts it back in place.
  * @typedef {{id: string, before: Shape|null, after: Shape|null, index?: number}} Change
@@ -36,6 +38,7 @@ export function normaliseShape(shape) {
   if (shape.rotation) out.rotation = shape.rotation;
   if (shape.rle !== undefined) out.rle = shape.rle;
   if (shape.label_id) out.label_id = shape.label_id; // last, as the server stores it
+  if (shape.prediction) out.prediction = shape.prediction; // never sent: the saver skips it
   return out;
 }
 
@@ -79,6 +82,11 @@ export class State extends EventTarget {
   /** @returns {Shape[]} shapes in drawing order */
   list() {
     return this.order.map((id) => /** @type {Shape} */ (this.shapes.get(id)));
+  }
+
+  /** @returns {Shape[]} the document's shapes, without the predictions on review */
+  documentShapes() {
+    return this.list().filter((shape) => !shape.prediction);
   }
 
   /** @param {string|null|undefined} id @returns {Shape|undefined} */
@@ -134,6 +142,8 @@ export class State extends EventTarget {
         // The change set carries the shapes as stored, so listeners see exactly the document.
         const before = /** @type {Shape} */ (this.shapes.get(change.id));
         const stored = normaliseShape(change.after);
+        // The user's edit of a prediction accepts it, edit included, in the same undo step.
+        if (origin === 'user' && before.prediction) delete stored.prediction;
         this.shapes.set(change.id, stored);
         applied.push({ ...change, before, after: stored, index });
       }

@@ -6,13 +6,25 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from projects.models import Item, Project
+from projects.models import Project
+from tests.e2e.studio_helpers import (
+    assert_points,
+    click_image,
+    drag,
+    open_item,
+    saved_after_reload,
+    saved_shapes,
+    saved_when_settled,
+    select_shape,
+    studio_state,
+    to_screen,
+    wait_saved,
+)
 from tests.projects.factories import items_add, project_with_members
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IMAGE_SIZE = (320, 240)
-TOLERANCE = 0.5
 LABELS: list[dict[str, Any]] = [
     {"name": "car", "color": "#ff0000", "kind": "box"},
     {"name": "person", "color": "#00ff00", "kind": "box"},
@@ -42,63 +54,6 @@ LABELS: list[dict[str, Any]] = [
 @pytest.fixture
 def tools_project(manager, annotator) -> Project:
     return project_with_members(manager=manager, labels=LABELS, bob_annotator="annotator")
-
-
-def open_item(page: Page, live_server, login, item: Item) -> None:
-    login(page, "bob_annotator")
-    page.goto(f"{live_server.url}/items/{item.pk}/label/")
-    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
-
-
-def studio_state(page: Page) -> dict[str, Any]:
-    return page.evaluate("() => window.loupe.state()")
-
-
-def to_screen(page: Page, x: float, y: float) -> tuple[float, float]:
-    point = page.evaluate("([x, y]) => window.loupe.imageToScreen(x, y)", [x, y])
-    return point["x"], point["y"]
-
-
-def click_image(page: Page, x: float, y: float, holding: str | None = None) -> None:
-    """A click at an image point, with a modifier key held down if given."""
-    if holding:
-        page.keyboard.down(holding)
-    page.mouse.click(*to_screen(page, x, y))
-    if holding:
-        page.keyboard.up(holding)
-
-
-def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    page.mouse.move(*to_screen(page, *start))
-    page.mouse.down()
-    page.mouse.move(*to_screen(page, *end), steps=6)
-    page.mouse.up()
-
-
-def wait_saved(page: Page) -> None:
-    expect(page.get_by_test_id("save-status")).to_have_text("Saved")
-
-
-def saved_shapes(api, annotator, item: Item) -> list[dict[str, Any]]:
-    response = api(annotator).get(f"/api/v1/items/{item.pk}/annotation/")
-    assert response.status_code == 200
-    return response.json()["shapes"]
-
-
-def assert_points(points: list[float], expected: list[float], tolerance: float = TOLERANCE) -> None:
-    assert len(points) == len(expected), f"{points} vs {expected}"
-    for got, want in zip(points, expected, strict=True):
-        assert abs(got - want) <= tolerance, f"{points} is not within {tolerance}px of {expected}"
-
-
-def reload(page: Page) -> None:
-    page.reload()
-    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
-
-
-def select_shape(page: Page, shape_id: str) -> None:
-    page.locator(f'[data-testid="shape-row"][data-shape-id="{shape_id}"]').click()
-    page.get_by_test_id("studio-canvas").focus()
 
 
 # --- tests -----------------------------------------------------------------------------------
@@ -135,15 +90,11 @@ def test_polygon_clicked_closed_vertex_dragged_undone_redone_and_saved_exactly(
     assert studio_state(page)["shapes"][0]["points"] == drawn["points"]
     page.keyboard.press("Control+Shift+z")
     assert studio_state(page)["shapes"][0]["points"] == edited
-    wait_saved(page)
-
-    reload(page)
+    (saved,) = saved_after_reload(page, api, annotator, item)
     expect(page.get_by_test_id("shape-row")).to_have_count(1)
-    (saved,) = saved_shapes(api, annotator, item)
     assert saved["id"] == drawn["id"]
     assert saved["points"] == edited
     assert_points(saved["points"], [40, 40, 200, 50, 250, 200, 50, 150])
-    assert studio_state(page)["shapes"] == [saved]
     assert console_errors == []
 
 
@@ -171,8 +122,7 @@ def test_polygon_keys_backspace_escape_enter_midpoint_insert_and_alt_click_delet
     assert_points(studio_state(page)["shapes"][0]["points"], [20, 20, 60, 5, 100, 20, 150, 150])
     click_image(page, 100, 20, holding="Alt")  # Alt+click deletes that vertex
     assert_points(studio_state(page)["shapes"][0]["points"], [20, 20, 60, 5, 150, 150])
-    wait_saved(page)
-    (saved,) = saved_shapes(api, annotator, item)
+    (saved,) = saved_when_settled(page, api, annotator, item)
     assert_points(saved["points"], [20, 20, 60, 5, 150, 150])
 
 
@@ -192,8 +142,7 @@ def test_polygon_vertex_snaps_to_another_shape_while_ctrl_is_held(
     page.keyboard.press("Enter")
     second = studio_state(page)["shapes"][1]["points"]
     assert second[0:2] == first[2:4]
-    wait_saved(page)
-    assert saved_shapes(api, annotator, item)[1]["points"][0:2] == first[2:4]
+    assert saved_when_settled(page, api, annotator, item)[1]["points"][0:2] == first[2:4]
 
 
 def test_polyline_double_click_finishes_vertex_edit_undo_redo_and_reload(
@@ -215,11 +164,8 @@ def test_polyline_double_click_finishes_vertex_edit_undo_redo_and_reload(
     page.keyboard.press("Control+z")
     assert_points(studio_state(page)["shapes"][0]["points"], [10, 200, 100, 150, 300, 40])
     page.keyboard.press("Control+y")
-    wait_saved(page)
-    reload(page)
-    (saved,) = saved_shapes(api, annotator, item)
+    (saved,) = saved_after_reload(page, api, annotator, item)
     assert_points(saved["points"], [10, 200, 120, 170, 300, 40])
-    assert studio_state(page)["shapes"] == [saved]
 
 
 def test_keypoints_prompt_each_point_skip_one_drag_one_and_set_visibility(
@@ -250,9 +196,7 @@ def test_keypoints_prompt_each_point_skip_one_drag_one_and_set_visibility(
     page.keyboard.press("Control+z")
     assert studio_state(page)["shapes"][0]["points"][8] == 2
     page.keyboard.press("Control+Shift+z")
-    wait_saved(page)
-    reload(page)
-    (saved,) = saved_shapes(api, annotator, item)
+    (saved,) = saved_after_reload(page, api, annotator, item)
     assert_points(saved["points"], [100, 80, 2, 0, 0, 0, 130, 130, 1])
     assert saved["points"][3:6] == [0, 0, 0]
 
@@ -289,8 +233,7 @@ def test_rotated_box_drawn_rotated_by_its_handle_and_saved(
     resized = studio_state(page)["shapes"][0]
     assert resized["rotation"] == rotated["rotation"]
     assert_points(resized["points"], [90, 90, 210, 150], tolerance=1.0)
-    wait_saved(page)
-    (saved,) = saved_shapes(api, annotator, item)
+    (saved,) = saved_when_settled(page, api, annotator, item)
     assert saved["rotation"] == rotated["rotation"]
     assert saved["points"] == resized["points"]
 
@@ -316,9 +259,7 @@ def test_cuboid_front_face_then_depth_eight_vertices_saved(
     page.keyboard.press("Control+z")
     assert_points(studio_state(page)["shapes"][0]["points"], expected)
     page.keyboard.press("Control+Shift+z")
-    wait_saved(page)
-    reload(page)
-    (saved,) = saved_shapes(api, annotator, item)
+    (saved,) = saved_after_reload(page, api, annotator, item)
     assert_points(saved["points"], moved)
 
 
@@ -343,8 +284,7 @@ def test_brush_stroke_round_trips_through_rle_and_the_eraser_cuts_it(
     drag(page, (50, 100), (250, 100))
     (road,) = studio_state(page)["shapes"]
     assert road["kind"] == "mask"
-    wait_saved(page)
-    (saved,) = saved_shapes(api, annotator, item)
+    (saved,) = saved_when_settled(page, api, annotator, item)
     assert saved["rle"]["size"] == [240, 320]
     assert sum(saved["rle"]["counts"]) == 320 * 240
     pixels = decode_rle(saved["rle"])
@@ -357,13 +297,11 @@ def test_brush_stroke_round_trips_through_rle_and_the_eraser_cuts_it(
 
     page.keyboard.press("e")
     drag(page, (150, 80), (150, 120))
-    wait_saved(page)
-    (erased,) = saved_shapes(api, annotator, item)
+    (erased,) = saved_when_settled(page, api, annotator, item)
     cut = decode_rle(erased["rle"])
     assert cut[100][150] == 0 and cut[100][100] == 1
     page.keyboard.press("Control+z")
-    wait_saved(page)
-    assert saved_shapes(api, annotator, item)[0]["rle"] == saved["rle"]
+    assert saved_when_settled(page, api, annotator, item)[0]["rle"] == saved["rle"]
 
 
 def test_number_keys_pick_the_class_of_the_next_box_not_the_one_just_drawn(
@@ -385,8 +323,7 @@ def test_number_keys_pick_the_class_of_the_next_box_not_the_one_just_drawn(
     click_image(page, 35, 35)
     assert studio_state(page)["selectedId"] == first["id"]
     page.keyboard.press("2")
-    wait_saved(page)
-    labels = [shape["label"] for shape in saved_shapes(api, annotator, item)]
+    labels = [shape["label"] for shape in saved_when_settled(page, api, annotator, item)]
     assert labels == ["person", "person", "car"]
 
 
@@ -681,8 +618,7 @@ def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
     page.keyboard.press("Delete")  # the rows after it are renumbered
     expect(page.get_by_test_id("shape-row")).to_have_count(2)
     assert [numbers.nth(i).get_attribute("data-n") for i in range(2)] == ["1", "2"]
-    wait_saved(page)
-    assert [s["id"] for s in saved_shapes(api, annotator, item)] == [
+    assert [s["id"] for s in saved_when_settled(page, api, annotator, item)] == [
         shapes[1]["id"],
         shapes[2]["id"],
     ]

@@ -70,6 +70,39 @@ export function pixelBounds(pixels, width, height) {
   return x2 < 0 ? null : [x1, y1, x2 + 1, y2 + 1];
 }
 
+/**
+ * Sets (or clears) every pixel whose centre lies inside the polygon (even-odd rule), the same
+ * pixel-centre rule as the brush, so a filled polygon's area matches its geometry.
+ * @param {Uint8Array} pixels row-major @param {number} width @param {number} height
+ * @param {number[]} points flat [x1, y1, x2, y2, ...] @param {number} value
+ */
+export function fillPolygon(pixels, width, height, points, value) {
+  const n = Math.floor(points.length / 2);
+  if (n < 3) return;
+  let top = Infinity;
+  let bottom = -Infinity;
+  for (let i = 1; i < 2 * n; i += 2) {
+    top = Math.min(top, points[i]);
+    bottom = Math.max(bottom, points[i]);
+  }
+  /** @type {number[]} */
+  const crossings = [];
+  for (let y = clamp(Math.floor(top), 0, height - 1); y <= clamp(Math.ceil(bottom), 0, height - 1); y += 1) {
+    const cy = y + 0.5;
+    crossings.length = 0;
+    for (let i = 0, j = n - 1; i < n; j = i, i += 1) {
+      const [xi, yi, xj, yj] = [points[2 * i], points[2 * i + 1], points[2 * j], points[2 * j + 1]];
+      if (yi > cy !== yj > cy) crossings.push(xi + ((cy - yi) * (xj - xi)) / (yj - yi));
+    }
+    crossings.sort((a, b) => a - b);
+    for (let k = 0; k + 1 < crossings.length; k += 2) {
+      const from = Math.max(0, Math.ceil(crossings[k] - 0.5));
+      const to = Math.min(width - 1, Math.ceil(crossings[k + 1] - 0.5) - 1);
+      if (to >= from) pixels.fill(value, y * width + from, y * width + to + 1);
+    }
+  }
+}
+
 /** @type {WeakMap<object, {pixels: Uint8Array, bitmap: Map<string, HTMLCanvasElement>}>} */
 const decoded = new WeakMap();
 

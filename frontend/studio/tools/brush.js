@@ -4,11 +4,12 @@
  * brush of adjustable size ([ and ]). A stroke is previewed in the overlay and written on
  * release as one change: COCO's uncompressed RLE of the whole image plus the bbox in `points`.
  * The target is the selected mask, else the active class's first mask (one mask per class, as
- * semantic segmentation wants); the brush starts a new one when there is none.
+ * semantic segmentation wants); the brush starts a new one when there is none. Shift+drag draws
+ * a lasso instead: on release its polygon is filled (or, with the eraser, rubbed out).
  */
 
 import { clamp } from '../geometry.js';
-import { decodeRle, encodeRle, pixelBounds } from '../shapes/mask.js';
+import { decodeRle, encodeRle, fillPolygon, pixelBounds } from '../shapes/mask.js';
 
 const SIZES = [2, 4, 8, 12, 16, 24, 32, 48, 64, 96];
 
@@ -65,6 +66,8 @@ export class BrushTool {
     this.size = 16; // diameter in image pixels
     /** @type {number[]|null} */
     this.stroke = null;
+    /** Whether the stroke is a lasso (Shift held when it started). */
+    this.lasso = false;
   }
 
   activate() {
@@ -88,6 +91,7 @@ export class BrushTool {
   pointerDown(e) {
     if (this.state.readOnly) return;
     this.stroke = [e.x, e.y];
+    this.lasso = Boolean(e.event.shiftKey);
     this.show();
   }
 
@@ -102,7 +106,12 @@ export class BrushTool {
     const template = this.target() || this.newShape();
     this.canvas.setBrushStroke(
       this.stroke && template
-        ? { points: this.stroke, width: this.size, color: this.canvas.colorOf(template.label), erase: this.erase }
+        ? {
+            points: this.lasso ? [...this.stroke, this.stroke[0], this.stroke[1]] : this.stroke,
+            width: this.lasso ? 2 / this.canvas.view.scale : this.size,
+            color: this.canvas.colorOf(template.label),
+            erase: this.erase,
+          }
         : null,
     );
   }
@@ -112,18 +121,27 @@ export class BrushTool {
     const stroke = this.stroke;
     this.stroke = null;
     this.canvas.setBrushStroke(null);
-    if (stroke) this.apply(stroke);
+    if (!stroke) return;
+    const value = this.erase ? 0 : 1;
+    if (this.lasso) {
+      this.apply((pixels, width, height) => fillPolygon(pixels, width, height, stroke, value));
+    } else {
+      this.apply((pixels, width, height) => stampStroke(pixels, width, height, stroke, this.size / 2, value));
+    }
   }
 
-  /** @param {number[]} stroke */
-  apply(stroke) {
+  /**
+   * Paints into the target mask (a new one for the brush) and writes it as one change.
+   * @param {(pixels: Uint8Array, width: number, height: number) => void} paint
+   */
+  apply(paint) {
     const { imageWidth: width, imageHeight: height } = this.canvas;
     const existing = this.target();
     if (this.erase && !existing) return;
     const base = existing || this.newShape();
     if (!base) return;
     const pixels = existing?.rle ? decodeRle(existing.rle) : new Uint8Array(width * height);
-    stampStroke(pixels, width, height, stroke, this.size / 2, this.erase ? 0 : 1);
+    paint(pixels, width, height);
     const bounds = pixelBounds(pixels, width, height);
     if (!bounds) {
       if (existing) this.state.remove(existing.id);

@@ -1,0 +1,83 @@
+"""Helpers shared by the studio's browser tests: open an item, map image points to the screen,
+click and drag on the image, and read back what was saved."""
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from projects.models import Item
+
+TOLERANCE = 0.5
+
+
+def open_item(page: Page, live_server, login, item: Item, username: str = "bob_annotator") -> None:
+    login(page, username)
+    page.goto(f"{live_server.url}/items/{item.pk}/label/")
+    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+
+
+def studio_state(page: Page) -> dict[str, Any]:
+    return page.evaluate("() => window.loupe.state()")
+
+
+def to_screen(page: Page, x: float, y: float) -> tuple[float, float]:
+    point = page.evaluate("([x, y]) => window.loupe.imageToScreen(x, y)", [x, y])
+    return point["x"], point["y"]
+
+
+def click_image(page: Page, x: float, y: float, holding: str | None = None) -> None:
+    """A click at an image point, with a modifier key held down if given."""
+    if holding:
+        page.keyboard.down(holding)
+    page.mouse.click(*to_screen(page, x, y))
+    if holding:
+        page.keyboard.up(holding)
+
+
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*to_screen(page, *start))
+    page.mouse.down()
+    page.mouse.move(*to_screen(page, *end), steps=6)
+    page.mouse.up()
+
+
+def wait_saved(page: Page) -> None:
+    expect(page.get_by_test_id("save-status")).to_have_text("Saved")
+
+
+def saved_shapes(api, annotator, item: Item) -> list[dict[str, Any]]:
+    response = api(annotator).get(f"/api/v1/items/{item.pk}/annotation/")
+    assert response.status_code == 200
+    return response.json()["shapes"]
+
+
+def assert_points(points: list[float], expected: list[float], tolerance: float = TOLERANCE) -> None:
+    assert len(points) == len(expected), f"{points} vs {expected}"
+    for got, want in zip(points, expected, strict=True):
+        assert abs(got - want) <= tolerance, f"{points} is not within {tolerance}px of {expected}"
+
+
+def reload(page: Page) -> None:
+    page.reload()
+    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+
+
+def saved_when_settled(page: Page, api, annotator, item: Item) -> list[dict[str, Any]]:
+    """Waits until the studio says "Saved", then reads the shapes back through the API."""
+    wait_saved(page)
+    return saved_shapes(api, annotator, item)
+
+
+def saved_after_reload(page: Page, api, annotator, item: Item) -> list[dict[str, Any]]:
+    """Waits for the save, reloads the studio, and returns the shapes the server holds, having
+    checked the reloaded studio shows exactly those."""
+    wait_saved(page)
+    reload(page)
+    saved = saved_shapes(api, annotator, item)
+    assert studio_state(page)["shapes"] == saved
+    return saved
+
+
+def select_shape(page: Page, shape_id: str) -> None:
+    page.locator(f'[data-testid="shape-row"][data-shape-id="{shape_id}"]').click()
+    page.get_by_test_id("studio-canvas").focus()
