@@ -1,6 +1,7 @@
 """The labeling API (v1): the queue, the caller's annotation document, submit, skip, review."""
 
 import json
+from datetime import datetime
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -73,8 +74,31 @@ def json_body(request: Request) -> Any:
         raise ParseError(f"JSON parse error - {exc}") from None
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value: datetime | None) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def document_body(document: AnnotationDocument) -> dict[str, Any]:
+    """DocumentOutputSerializer's output, built directly: saves answer it on every write."""
+    return {
+        "id": document.pk,
+        "item": document.item_id,
+        "annotator": document.annotator.username,
+        "kind": document.kind,
+        "status": document.status,
+        "version": document.version,
+        "shapes": document.shapes,
+        "created_at": _datetime(document.created_at),
+        "updated_at": _datetime(document.updated_at),
+        "submitted_at": _datetime(document.submitted_at),
+    }
+
+
 def document_response(document: AnnotationDocument, *, code: int = 200) -> Response:
-    response = Response(DocumentOutputSerializer(document).data, status=code)
+    response = Response(document_body(document), status=code)
     response["ETag"] = f'"{document.version}"'
     return response
 

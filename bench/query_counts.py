@@ -32,7 +32,12 @@ from bench import _common as common  # noqa: E402
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sql", action="store_true", help="print every captured statement")
-    parser.add_argument("--profile", action="store_true", help="cProfile the PUT, top 25")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="PUT annotation, update, 10 boxes",
+        help="cProfile one timed case (default: the 10-box PUT), top 35",
+    )
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -189,13 +194,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     )
     if args.profile:
+        profiled = timing_cases[args.profile]
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.repeat):
-            put_and_advance()
+            profiled()
         profiler.disable()
         stream = io.StringIO()
-        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(35)
         print(stream.getvalue())
     stale_validated = [
         name for name, values in out.items() if "412" in name and values.get("validations")
