@@ -142,26 +142,36 @@ def test_a_put_that_changes_one_shape_stores_a_change_set(item, annotator):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_makes_every_existing_revision_a_checkpoint(item, annotator):
+def test_the_migration_keeps_every_revision_readable_both_ways(item, annotator):
+    """Forwards, rows written before change sets become checkpoints; backwards, change-set rows
+    get their full shapes back."""
     document = document_saved(item, annotator, [box()])
-    executor = MigrationExecutor(connection)
+    for _ in range(2):
+        document = annotation_patch(
+            user=annotator, item=item, changes={"add": [box()]}, expected_version=document.version
+        )
+    expected = {revision.version: revision_shapes(revision) for revision in Revision.objects.all()}
     before, after = [("annotate", "0003_assignment_lease")], [("annotate", "0004_revision_deltas")]
+    executor = MigrationExecutor(connection)
     executor.migrate(before)
     old_revision = executor.loader.project_state(before).apps.get_model("annotate", "Revision")
+    assert dict(old_revision.objects.values_list("version", "shapes")) == expected
     old_revision.objects.create(
-        document_id=document.pk, version=2, shapes=[], status="draft", author_id=annotator.pk
+        document_id=document.pk, version=4, shapes=[], status="draft", author_id=annotator.pk
     )
     executor = MigrationExecutor(connection)
     executor.migrate(after)
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())  # every app as the rest of the run has it
 
-    rows = Revision.objects.filter(document=document).order_by("version")
+    rows = list(Revision.objects.filter(document=document).order_by("version"))
     assert [(row.version, row.checkpoint, row.changes) for row in rows] == [
-        (1, True, None),
-        (2, True, None),
+        (version, True, None) for version in (1, 2, 3, 4)
     ]
-    assert revisions_with_shapes(document, rows)[1].shapes == []
+    assert {row.version: row.shapes for row in revisions_with_shapes(document, rows)} == {
+        **expected,
+        4: [],
+    }
 
 
 # --- the save path ---------------------------------------------------------------------------
