@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     def patch_one(size: int, version: int | None = None) -> Any:
         target = patched[size]
         shape = target["shape"]
-        shape["points"] = [shape["points"][0] + 0.5, *shape["points"][1:]]
+        # Back and forth, so the box stays valid however many times it is moved.
+        step = 0.5 if target["version"] % 2 else -0.5
+        shape["points"] = [shape["points"][0] + step, *shape["points"][1:]]
         response = client.patch(
             target["path"],
             data=json.dumps({"update": [shape]}),
