@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         const="PUT annotation, update, 10 boxes",
         help="cProfile one timed case (default: the 10-box PUT), top 35",
     )
+    parser.add_argument("--sort", default="tottime", help="pstats order for --profile")
+    parser.add_argument("--filter", help="regex of the profiled functions to show")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -218,7 +220,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             profiled()
         profiler.disable()
         stream = io.StringIO()
-        pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(35)
+        pstats.Stats(profiler, stream=stream).sort_stats(args.sort).print_stats(
+            args.filter or "", 35
+        )
         print(stream.getvalue())
     revision_rows = _revision_bytes({size: target["path"] for size, target in patched.items()})
     out["revision bytes"] = revision_rows
