@@ -56,7 +56,7 @@ class ChangeSetSerializer(serializers.Serializer):
 
 
 def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"Out of range float values are not JSON compliant: {name}")
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
 def json_body(request: Request) -> Any:
