@@ -1,7 +1,12 @@
 """The labeling API (v1): the queue, the caller's annotation document, submit, skip, review."""
 
+import json
+from datetime import datetime
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,10 +14,11 @@ from rest_framework.views import APIView
 from annotate import services
 from annotate.models import AnnotationDocument, DocumentStatus
 from annotate.review import item_statuses, projects_progress, review_comments_of, review_next
+from annotate.revisions import revisions_with_shapes
 from annotate.selectors import documents_visible_to, revisions_of
 from common.api import if_match_version
 from common.errors import Invalid, NotFound
-from common.pagination import paginated_response
+from common.pagination import Pagination, paginated_response
 from projects.access import item_for, project_for
 from projects.apis import ItemOutputSerializer
 from projects.models import Item, Role
@@ -51,8 +57,50 @@ class ChangeSetSerializer(serializers.Serializer):
     delete = serializers.ListField(child=serializers.UUIDField(), required=False)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def json_body(request: Request) -> Any:
+    """The JSON body, parsed once and directly (what DRF's JSONParser accepts and refuses, at
+    less cost: the document saves are the hottest writes); other media types go through DRF's
+    parsers as usual."""
+    if request.content_type.split(";", 1)[0].strip().lower() != "application/json":
+        return request.data
+    raw = request._request.body
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise ParseError(f"JSON parse error - {exc}") from None
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value: datetime | None) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def document_body(document: AnnotationDocument) -> dict[str, Any]:
+    """DocumentOutputSerializer's output, built directly: saves answer it on every write."""
+    return {
+        "id": document.pk,
+        "item": document.item_id,
+        "annotator": document.annotator.username,
+        "kind": document.kind,
+        "status": document.status,
+        "version": document.version,
+        "shapes": document.shapes,
+        "created_at": _datetime(document.created_at),
+        "updated_at": _datetime(document.updated_at),
+        "submitted_at": _datetime(document.submitted_at),
+    }
+
+
 def document_response(document: AnnotationDocument, *, code: int = 200) -> Response:
-    response = Response(DocumentOutputSerializer(document).data, status=code)
+    response = Response(document_body(document), status=code)
     response["ETag"] = f'"{document.version}"'
     return response
 
@@ -84,10 +132,13 @@ class ItemAnnotationApi(APIView):
     def put(self, request: Request, item_id: int) -> Response:
         item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         version = if_match_version(request)
-        if not isinstance(request.data, dict) or "shapes" not in request.data:
+        # A stale write is answered here, before its body is even parsed.
+        base = services.document_at_version(user=request.user, item=item, expected_version=version)
+        body = json_body(request)
+        if not isinstance(body, dict) or "shapes" not in body:
             raise Invalid({"shapes": ["This field is required."]})
-        document = services.annotation_save(
-            user=request.user, item=item, shapes=request.data["shapes"], expected_version=version
+        document = services.annotation_save_at(
+            user=request.user, item=item, base=base, shapes=body["shapes"]
         )
         return document_response(document, code=201 if version == 0 else 200)
 
@@ -106,12 +157,16 @@ class ItemAnnotationApi(APIView):
     def patch(self, request: Request, item_id: int) -> Response:
         item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
         version = if_match_version(request)
-        document = services.annotation_patch(
-            user=request.user, item=item, changes=request.data, expected_version=version
+        base = services.document_at_version(user=request.user, item=item, expected_version=version)
+        document = services.annotation_patch_at(
+            user=request.user, item=item, base=base, changes=json_body(request)
         )
-        response = Response(
-            DocumentVersionSerializer(document).data, status=201 if version == 0 else 200
-        )
+        body = {
+            "version": document.version,
+            "content_hash": document.content_hash,
+            "status": document.status,
+        }
+        response = Response(body, status=201 if version == 0 else 200)
         response["ETag"] = f'"{document.version}"'
         return response
 
@@ -187,9 +242,11 @@ class AnnotationRevisionsApi(APIView):
     @extend_schema(responses=RevisionOutputSerializer(many=True))
     def get(self, request: Request, document_id: int) -> Response:
         document = document_for(request, document_id)
-        return paginated_response(
-            request, revisions_of(document=document), RevisionOutputSerializer
-        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(revisions_of(document=document), request)
+        # Autosaves are stored as change sets: each is answered with its full shapes.
+        revisions = revisions_with_shapes(document, page or [])
+        return paginator.get_paginated_response(RevisionOutputSerializer(revisions, many=True).data)
 
 
 class AnnotationReviewApi(APIView):

@@ -11,7 +11,7 @@ missing one, an id named twice) is a client bug, refused with a 400 naming it; n
 """
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from common.errors import Invalid
 
@@ -22,8 +22,21 @@ class ChangeSetInvalid(Invalid):
     """Errors keyed by list and position, e.g. {"update": {"0": {"id": [...]}}}."""
 
 
+class ChangeSet(NamedTuple):
+    """A change set checked against the stored shapes' ids: what to add, update and delete."""
+
+    add: list[Any]
+    update: dict[str, Any]  # stored id -> whole new shape, as sent
+    delete: set[str]
+
+
 def change_set_apply(shapes: list[dict[str, Any]], changes: Any) -> list[dict[str, Any]]:
     """The shapes after the change set; the result still needs validate_shapes."""
+    return change_set_merge(shapes, change_set_check(shapes, changes))
+
+
+def change_set_check(shapes: list[dict[str, Any]], changes: Any) -> ChangeSet:
+    """The change set, once every id it names is where it says (else ChangeSetInvalid)."""
     lists = _change_lists(changes)
     stored = {shape["id"] for shape in shapes}
     named: set[str] = set()
@@ -62,8 +75,30 @@ def change_set_apply(shapes: list[dict[str, Any]], changes: Any) -> list[dict[st
     }
     if errors:
         raise ChangeSetInvalid(errors)
+    return ChangeSet(added, updated, deleted)
+
+
+def change_set_merge(shapes: list[dict[str, Any]], change: ChangeSet) -> list[dict[str, Any]]:
+    """Stored shapes in order (updated in place, deleted dropped), then the added ones."""
+    if not change.update and not change.delete:
+        return [*shapes, *change.add]
+    updated, deleted = change.update, change.delete
     kept = [updated.get(shape["id"], shape) for shape in shapes if shape["id"] not in deleted]
-    return kept + added
+    return kept + change.add
+
+
+def change_set_between(
+    old: list[dict[str, Any]], new: list[dict[str, Any]]
+) -> dict[str, list[Any]] | None:
+    """The change set that turns `old` into exactly `new` (both validated, ids unique), or None
+    when none can: change sets keep the stored order and append, so a reordering needs a copy."""
+    new_by_id = {shape["id"]: shape for shape in new}
+    delete = [shape["id"] for shape in old if shape["id"] not in new_by_id]
+    kept = [shape for shape in old if shape["id"] in new_by_id]
+    if [shape["id"] for shape in kept] != [shape["id"] for shape in new[: len(kept)]]:
+        return None
+    update = [new_shape for shape, new_shape in zip(kept, new, strict=False) if shape != new_shape]
+    return {"add": new[len(kept) :], "update": update, "delete": delete}
 
 
 def _change_lists(changes: Any) -> dict[str, list[Any]]:

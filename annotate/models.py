@@ -54,20 +54,34 @@ class AnnotationDocument(models.Model):
 
 
 class Revision(models.Model):
-    """Append-only: every accepted save of a document, as it was written."""
+    """Append-only: every accepted save of a document, as it was written.
+
+    A checkpoint holds the version's full `shapes`: the first version, every submission and
+    review, and every REVISION_CHECKPOINT_EVERY-th version. Any other revision holds only
+    `changes`, the change set (annotate.changes) that turns the previous version into this one,
+    so an autosave adds what it changed, not the document. annotate.revisions rebuilds any
+    version from the nearest checkpoint at or before it.
+    """
 
     document = models.ForeignKey(
         AnnotationDocument, on_delete=models.CASCADE, related_name="revisions"
     )
     version = models.PositiveIntegerField()
-    shapes = models.JSONField()
+    checkpoint = models.BooleanField(default=True)
+    shapes = models.JSONField(null=True, blank=True)  # a checkpoint's full shapes
+    changes = models.JSONField(null=True, blank=True)  # otherwise, the change set from v-1
     status = models.CharField(max_length=16)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["document", "version"], name="revision_unique_version")
+            models.UniqueConstraint(fields=["document", "version"], name="revision_unique_version"),
+            models.CheckConstraint(
+                condition=models.Q(checkpoint=True, shapes__isnull=False)
+                | models.Q(checkpoint=False, changes__isnull=False),
+                name="revision_checkpoint_or_changes",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,15 +1,17 @@
 """Every write of the annotate app: queue claims, document saves, submit, skip, review."""
 
+import hashlib
+import json
 import random
 import time
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, JSONField, When
+from django.db.models import F
 from django.utils import timezone
 
-from annotate.changes import change_set_apply
+from annotate.changes import ChangeSet, change_set_check, change_set_merge
 from annotate.events import annotation_reviewed, annotation_submitted, publish
 from annotate.leases import lease_touch, leases_expire
 from annotate.models import (
@@ -23,11 +25,18 @@ from annotate.models import (
     Revision,
 )
 from annotate.review import assignment_reopen, review_comments_add, review_comments_clean
+from annotate.revisions import revision_content, revision_delta
 from annotate.selectors import annotation_document_of
-from annotate.shapes import ShapesInvalid, shape_errors_by_id, validate_shapes
+from annotate.shapes import (
+    MAX_SHAPES,
+    ShapesInvalid,
+    shape_errors_by_id,
+    single_choice_check,
+    validate_shapes,
+)
 from annotate.training import exam_gold_unseen, queue_gate
 from common.errors import Conflict, PermissionDenied, StaleVersion
-from formats.canonical import content_hash
+from formats.canonical import canonical_json, content_hash
 from projects.item_roles import item_roles
 from projects.models import Item, Membership, Project, Role
 from projects.selectors import project_role, role_at_least
@@ -189,11 +198,22 @@ def annotation_save(
     concurrent writers holding the same version exactly one wins and the other gets StaleVersion
     with nothing changed.
     """
-    document = _document_base(user=user, item=item, expected_version=expected_version)
+    base = document_at_version(user=user, item=item, expected_version=expected_version)
+    return annotation_save_at(user=user, item=item, base=base, shapes=shapes)
+
+
+def annotation_save_at(
+    *, user: User, item: Item, base: AnnotationDocument, shapes: Any
+) -> AnnotationDocument:
+    """annotation_save once `base` (from document_at_version) is known to be current: the API
+    reads the version before it parses the body, so a stale write costs no parsing."""
     clean = validate_shapes(
         shapes, labels=item.project.labels, width=item.asset.width, height=item.asset.height
     )
-    return _document_write(user=user, item=item, document=document, shapes=clean)
+    revision = revision_content(
+        version=base.version + 1, shapes=clean, previous=base.shapes if base.pk else None
+    )
+    return _document_write(user=user, item=item, document=base, shapes=clean, revision=revision)
 
 
 def annotation_patch(
@@ -204,77 +224,230 @@ def annotation_patch(
     The same conditional UPDATE as a full save; the response needs only the new version, so a
     one-shape edit costs the same bytes on the wire whatever the document's size.
     """
-    document = _document_base(
-        user=user, item=item, expected_version=expected_version, with_shapes=True
-    )
-    shapes = change_set_apply(document.shapes, changes)
+    base = document_at_version(user=user, item=item, expected_version=expected_version)
+    return annotation_patch_at(user=user, item=item, base=base, changes=changes)
+
+
+def annotation_patch_at(
+    *, user: User, item: Item, base: AnnotationDocument, changes: Any
+) -> AnnotationDocument:
+    """annotation_patch once `base` is known to be current.
+
+    Only the shapes the change set adds or updates are validated: the stored ones were when
+    they were written, and change_set_check makes sure every id named is where it is said to
+    be. The document-wide rules (the shape count, one tag per single-choice group) are checked
+    on the merged list. Errors are keyed by shape id.
+    """
+    stored = base.shapes
+    change = change_set_check(stored, changes)
+    sent = [*change.update.values(), *change.add]
     try:
+        if len(stored) - len(change.delete) + len(change.add) > MAX_SHAPES:
+            raise ShapesInvalid({"shapes": [f"At most {MAX_SHAPES} shapes per document."]})
         clean = validate_shapes(
-            shapes, labels=item.project.labels, width=item.asset.width, height=item.asset.height
+            sent, labels=item.project.labels, width=item.asset.width, height=item.asset.height
         )
     except ShapesInvalid as exc:
-        raise ShapesInvalid(shape_errors_by_id(exc.errors, shapes)) from None
-    return _document_write(user=user, item=item, document=document, shapes=clean)
+        raise ShapesInvalid(shape_errors_by_id(exc.errors, sent)) from None
+    updated = {shape["id"]: shape for shape in clean[: len(change.update)]}
+    added = clean[len(change.update) :]
+    shapes = change_set_merge(stored, ChangeSet(added, updated, change.delete))
+    if any(shape["kind"] == "tag" for shape in clean):
+        try:
+            single_choice_check(shapes, labels=item.project.labels)
+        except ShapesInvalid as exc:
+            raise ShapesInvalid(shape_errors_by_id(exc.errors, shapes)) from None
+    version = base.version + 1
+    delta = {"add": added, "update": list(updated.values()), "delete": sorted(change.delete)}
+    revision = revision_delta(delta, version) or revision_content(
+        version=version, shapes=shapes, previous=None
+    )
+    return _document_write(user=user, item=item, document=base, shapes=shapes, revision=revision)
 
 
-def _document_base(
-    *, user: User, item: Item, expected_version: int, with_shapes: bool = False
-) -> AnnotationDocument:
+def document_at_version(*, user: User, item: Item, expected_version: int) -> AnnotationDocument:
     """The caller's document if it is at `expected_version` (unsaved at version 0), else raise.
 
-    One read by the unique key; its shapes are fetched only when the version matches, so a stale
-    write costs the same small read whatever the document's size.
+    One narrow read by the unique key (raw SQL: this runs before every save); its shapes are
+    fetched only when the version matches, so a stale write costs the same small read whatever
+    the document's size. The timestamps come back from the write.
     """
-    mine = AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
-    rows = mine.defer("shapes")
-    if with_shapes:
-        rows = rows.annotate(
-            base_shapes=Case(
-                When(version=expected_version, then=F("shapes")), output_field=JSONField()
-            )
-        )
-    document = rows.first()
-    if document is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_BASE_READ, [expected_version, item.pk, user.pk, DocumentKind.ANNOTATOR])
+        row = cursor.fetchone()
+    if row is None:
         if expected_version != 0:
             _raise_stale(status=DocumentStatus.DRAFT, version=0)
         return AnnotationDocument(
             item=item, annotator=user, kind=DocumentKind.ANNOTATOR, shapes=[], version=0
         )
-    if document.status == DocumentStatus.ACCEPTED or document.version != expected_version:
-        _raise_stale(status=document.status, version=document.version)
-    if with_shapes:
-        document.shapes = document.base_shapes  # type: ignore[attr-defined]
-    document.annotator = user  # the response names the annotator: no second lookup
-    return document
-
-
-@transaction.atomic
-def _document_write(
-    *, user: User, item: Item, document: AnnotationDocument, shapes: list
-) -> AnnotationDocument:
-    """Write validated shapes over `document` (as read at its version), with revision and event."""
-    if document.pk is None:
-        document = _document_create(user=user, item=item, shapes=shapes)
-    else:
-        _document_update(user=user, item=item, document=document, shapes=shapes)
-    Revision.objects.create(
-        document=document,
-        version=document.version,
-        shapes=shapes,
-        status=document.status,
-        author=user,
-    )
-    activity_log(
-        user=user,
+    pk, version, status, shapes = row
+    if status == DocumentStatus.ACCEPTED or version != expected_version:
+        _raise_stale(status=status, version=version)
+    return AnnotationDocument(
+        pk=pk,
         item=item,
-        verb=ActivityVerb.SAVED,
-        data={"version": document.version, "shapes": len(shapes)},
+        annotator=user,  # the response names the annotator: no second lookup
+        kind=DocumentKind.ANNOTATOR,
+        version=version,
+        status=status,
+        shapes=json.loads(shapes) if isinstance(shapes, str | bytes) else shapes,
     )
+
+
+_BASE_READ = (
+    "SELECT id, version, status, CASE WHEN version = %s THEN shapes END "
+    f"FROM {AnnotationDocument._meta.db_table} "
+    "WHERE item_id = %s AND annotator_id = %s AND kind = %s"
+)
+
+
+def _document_write(
+    *,
+    user: User,
+    item: Item,
+    document: AnnotationDocument,
+    shapes: list,
+    revision: dict[str, Any],
+) -> AnnotationDocument:
+    """Write validated shapes over `document` (as read at its version) with its revision (the
+    columns from annotate.revisions), the activity entry and the lease touch."""
+    canonical = canonical_json(shapes)
+    digest = hashlib.sha256(canonical).hexdigest()
+    if connection.vendor == "postgresql":
+        _document_write_in_one_statement(
+            user=user,
+            item=item,
+            document=document,
+            canonical=canonical,
+            digest=digest,
+            count=len(shapes),
+            revision=revision,
+        )
+    else:
+        with transaction.atomic():
+            if document.pk is None:
+                created = _document_create(user=user, item=item, shapes=shapes, digest=digest)
+                document.pk, document.created_at = created.pk, created.created_at
+                document.version, document.updated_at = created.version, created.updated_at
+            else:
+                _document_update(
+                    user=user, item=item, document=document, digest=digest, shapes=shapes
+                )
+                document.refresh_from_db(fields=["created_at", "submitted_at"])
+            Revision.objects.create(
+                document=document,
+                version=document.version,
+                status=document.status,
+                author=user,
+                **revision,
+            )
+            activity_log(
+                user=user,
+                item=item,
+                verb=ActivityVerb.SAVED,
+                data={"version": document.version, "shapes": len(shapes)},
+            )
+    document.shapes, document.content_hash = shapes, digest
     return document
+
+
+# One statement, so one round trip and no transaction to open: the conditional write of the
+# document (an UPDATE at the expected version, or the INSERT of version 1), its revision, the
+# activity entry and the lease touch. If the write matches no row, nothing else is written.
+_WRITE_AFTER = """
+, revision AS (
+    INSERT INTO annotate_revision
+        (document_id, version, checkpoint, shapes, changes, status, author_id, created_at)
+    SELECT id, version, %(checkpoint)s, %(revision_shapes)s::jsonb, %(changes)s::jsonb, status,
+        %(user)s, %(now)s
+    FROM doc
+), activity AS (
+    INSERT INTO annotate_activityevent (project_id, item_id, user_id, verb, at, data)
+    SELECT %(project)s, %(item)s, %(user)s, %(verb)s, %(now)s,
+        jsonb_build_object('version', version, 'shapes', %(count)s::integer)
+    FROM doc
+), lease AS (
+    UPDATE annotate_assignment SET touched_at = %(now)s
+    WHERE item_id = %(item)s AND user_id = %(user)s AND state = %(active)s
+        AND EXISTS (SELECT 1 FROM doc)
+)
+SELECT id, version, status, created_at, updated_at, submitted_at FROM doc
+"""
+_UPDATE = (
+    """
+WITH doc AS (
+    UPDATE annotate_annotationdocument
+    SET shapes = %(shapes)s::jsonb, content_hash = %(digest)s, version = version + 1,
+        status = %(draft)s, updated_at = %(now)s
+    WHERE id = %(id)s AND version = %(version)s AND status <> %(accepted)s
+    RETURNING id, version, status, created_at, updated_at, submitted_at
+)"""
+    + _WRITE_AFTER
+)
+_INSERT = (
+    """
+WITH doc AS (
+    INSERT INTO annotate_annotationdocument (item_id, annotator_id, kind, shapes, content_hash,
+        version, status, created_at, updated_at, submitted_at)
+    VALUES (%(item)s, %(user)s, %(kind)s, %(shapes)s::jsonb, %(digest)s, 1, %(draft)s, %(now)s,
+        %(now)s, NULL)
+    ON CONFLICT DO NOTHING
+    RETURNING id, version, status, created_at, updated_at, submitted_at
+)"""
+    + _WRITE_AFTER
+)
+
+
+def _document_write_in_one_statement(
+    *,
+    user: User,
+    item: Item,
+    document: AnnotationDocument,
+    canonical: bytes,
+    digest: str,
+    count: int,
+    revision: dict[str, Any],
+) -> None:
+    """Postgres: the write as one statement; `document` becomes the row as written."""
+    text = canonical.decode()  # canonical JSON is JSON: no second encoding of the shapes
+    checkpoint = revision["checkpoint"]
+    params = {
+        "shapes": text,
+        "digest": digest,
+        "now": timezone.now(),
+        "id": document.pk,
+        "version": document.version,
+        "item": item.pk,
+        "project": item.project_id,
+        "user": user.pk,
+        "kind": DocumentKind.ANNOTATOR,
+        "draft": DocumentStatus.DRAFT,
+        "accepted": DocumentStatus.ACCEPTED,
+        "active": AssignmentState.ACTIVE,
+        "verb": ActivityVerb.SAVED,
+        "count": count,
+        "checkpoint": checkpoint,
+        "revision_shapes": text if checkpoint else None,
+        "changes": None if checkpoint else json.dumps(revision["changes"]),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT if document.pk is None else _UPDATE, params)
+        row = cursor.fetchone()
+    if row is None:
+        _raise_stale_from_db(user=user, item=item)
+    (
+        document.pk,
+        document.version,
+        document.status,
+        document.created_at,
+        document.updated_at,
+        document.submitted_at,
+    ) = row
 
 
 def _document_create(
-    *, user: User, item: Item, shapes: list, version: int = 1
+    *, user: User, item: Item, shapes: list, digest: str | None = None, version: int = 1
 ) -> AnnotationDocument:
     try:
         with transaction.atomic():
@@ -283,7 +456,7 @@ def _document_create(
                 annotator=user,
                 kind=DocumentKind.ANNOTATOR,
                 shapes=shapes,
-                content_hash=content_hash(shapes),
+                content_hash=digest or content_hash(shapes),
                 version=version,
             )
     except IntegrityError:
@@ -291,10 +464,11 @@ def _document_create(
         raise
 
 
-def _document_update(*, user: User, item: Item, document: AnnotationDocument, shapes: list) -> None:
+def _document_update(
+    *, user: User, item: Item, document: AnnotationDocument, digest: str, shapes: list
+) -> None:
     """Check-and-increment in one UPDATE; `document` becomes the row as written (no re-read)."""
     now = timezone.now()
-    digest = content_hash(shapes)
     # Any edit after submission or review needs a new submission.
     updated = (
         AnnotationDocument.objects.filter(pk=document.pk, version=document.version)
@@ -309,7 +483,6 @@ def _document_update(*, user: User, item: Item, document: AnnotationDocument, sh
     )
     if not updated:
         _raise_stale_from_db(user=user, item=item)
-    document.shapes, document.content_hash = shapes, digest
     document.version += 1
     document.status, document.updated_at = DocumentStatus.DRAFT, now
 
@@ -352,9 +525,10 @@ def annotation_submit(*, user: User, item: Item) -> AnnotationDocument:
             version=F("version") + 1,
         )
         document.refresh_from_db()
-        Revision.objects.create(
+        Revision.objects.create(  # a submission is always a checkpoint (annotate.revisions)
             document=document,
             version=document.version,
+            checkpoint=True,
             shapes=document.shapes,
             status=document.status,
             author=user,

@@ -88,12 +88,19 @@ class _Schema:
         return label, {}
 
 
+def single_choice_check(shapes: list[dict[str, Any]], *, labels: list[dict[str, Any]]) -> None:
+    """The single-choice rule alone, over validated shapes (a change set merged into a document)."""
+    errors = _single_choice_errors(shapes, _Schema(labels))
+    if errors:
+        raise ShapesInvalid({"shapes": errors})
+
+
 def _single_choice_errors(shapes: list[dict[str, Any]], schema: _Schema) -> dict[str, Any]:
     """At most one tag per single-choice group (day / night): every tag after the first is named."""
     first_of_group: dict[str, str] = {}
     errors: dict[str, Any] = {}
     for index, shape in enumerate(shapes):
-        label = schema.by_name[shape["label"]] if shape["kind"] == "tag" else {}
+        label = schema.by_name.get(shape["label"], {}) if shape["kind"] == "tag" else {}
         group = label.get("group")
         if group is None or label.get("group_choice") != "single":
             continue

@@ -26,7 +26,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
-DB_NAME = "loupe_bench"
+# LOUPE_BENCH_DB lets parallel checkouts measure on a database of their own.
+DB_NAME = os.environ.get("LOUPE_BENCH_DB", "loupe_bench")
 DATABASE_URL = f"postgres://root@127.0.0.1:5432/{DB_NAME}"
 # Databases this suite must never touch, whatever the environment says.
 FORBIDDEN_DATABASES = {"test", "loupe"}

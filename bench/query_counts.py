@@ -1,11 +1,13 @@
 """SQL queries and in-process time per request for the hot endpoints (DRF test client, no HTTP).
 
 Counts come from django.test.utils.CaptureQueriesContext around one request each; times are the
-median of --repeat in-process calls (no network, no gunicorn), next to the ping floor.
+median of --repeat in-process calls (no network, no gunicorn), each call alternating with a ping
+(the floor), and each ratio is to the median of the pings measured beside it.
 
 A one-shape PATCH is measured on a 10-box and a 1,000-box document (bytes answered, time), and
 the stale PUT and PATCH are checked to be answered before their body is validated (the number of
-validate_shapes calls they make must be 0).
+validate_shapes calls they make must be 0). Last, the revision storage a one-shape PATCH adds
+(a change set, annotate.revisions) beside what a full copy of the document takes.
 
 usage: .venv/bin/python bench/query_counts.py [--sql] [--profile] [--repeat 50]
 """
@@ -32,7 +34,14 @@ from bench import _common as common  # noqa: E402
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sql", action="store_true", help="print every captured statement")
-    parser.add_argument("--profile", action="store_true", help="cProfile the PUT, top 25")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="PUT annotation, update, 10 boxes",
+        help="cProfile one timed case (default: the 10-box PUT), top 35",
+    )
+    parser.add_argument("--sort", default="tottime", help="pstats order for --profile")
+    parser.add_argument("--filter", help="regex of the profiled functions to show")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
@@ -59,11 +68,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     shapes_path = f"/api/v1/items/{item.pk}/annotation/"
     state = {"version": 0}
 
+    # Bodies are encoded before the clock starts: the table times the server, not the client.
+    def body_of(count: int) -> str:
+        return json.dumps({"shapes": common.boxes(count, marker=f"qc/{time.perf_counter_ns()}")})
+
+    bodies = {count: [body_of(count) for _ in range(args.repeat + 4)] for count in (10, 1000)}
+
     def put(version: int | None = None, count: int = 10) -> Any:
-        marker = f"qc/{time.perf_counter_ns()}"
         return client.put(
             shapes_path,
-            data=json.dumps({"shapes": common.boxes(count, marker=marker)}),
+            data=bodies[count].pop() if bodies[count] else body_of(count),
             content_type="application/json",
             HTTP_IF_MATCH=f'"{state["version"] if version is None else version}"',
         )
@@ -91,7 +105,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     def patch_one(size: int, version: int | None = None) -> Any:
         target = patched[size]
         shape = target["shape"]
-        shape["points"] = [shape["points"][0] + 0.5, *shape["points"][1:]]
+        # Back and forth, so the box stays valid however many times it is moved.
+        step = 0.5 if target["version"] % 2 else -0.5
+        shape["points"] = [shape["points"][0] + step, *shape["points"][1:]]
         response = client.patch(
             target["path"],
             data=json.dumps({"update": [shape]}),
@@ -131,7 +147,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ("POST queue/next, returns active item", next_item, 200),
         ("POST items/{id}/annotation/submit/", submit_claimed, 200),
     ]
-    rows, out = [], {}
+    rows: list[list[Any]] = []
+    out: dict[str, Any] = {}
     validations = _count_calls("annotate.services", "validate_shapes")
     for name, call, expected in cases:
         validations.clear()
@@ -162,14 +179,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "POST queue/next, returns active item": next_item,
         "POST queue/next + submit (claim cycle)": submit_current,
     }
+    # Each case alternates with the floor, and its ratio is to the floor measured beside it:
+    # on a shared machine the load changes between cases, not between two adjacent calls.
+    floor_call = timing_cases["GET /api/v1/ping/ (floor)"]
+    floor_times: list[float] = []
     for name, call in timing_cases.items():
-        times = []
+        times: list[float] = []
+        beside: list[float] = []
         for _ in range(args.repeat):
-            started = time.perf_counter()
-            call()
-            times.append((time.perf_counter() - started) * 1000)
+            for samples, timed in ((beside, floor_call), (times, call)):
+                started = time.perf_counter()
+                timed()
+                samples.append((time.perf_counter() - started) * 1000)
+        floor_times += beside
         out.setdefault(name, {})["median_ms"] = statistics.median(times)
-    floor = out["GET /api/v1/ping/ (floor)"]["median_ms"]
+        out[name]["floor_ms"] = statistics.median(beside)
+        # The fastest call of each is what a quiet machine gives: the ratio least moved by load.
+        out[name]["min_ms"], out[name]["floor_min_ms"] = min(times), min(beside)
     for name, values in out.items():
         median = values.get("median_ms")
         rows.append(
@@ -179,24 +205,67 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 values.get("validations", "-"),
                 values.get("bytes", "-"),
                 common.fmt(median, 2),
-                common.ratio(median, floor) if median is not None else "-",
+                common.ratio(median, values["floor_ms"]) if median is not None else "-",
+                common.fmt(values.get("min_ms"), 2) if median is not None else "-",
+                common.ratio(values["min_ms"], values["floor_min_ms"])
+                if median is not None
+                else "-",
             ]
         )
     print("\n== SQL queries and in-process median time per request (DRF test client, Postgres)")
     print(
         common.table(
-            ["request", "queries", "validations", "bytes out", "median ms", "x floor"], rows
+            [
+                "request",
+                "queries",
+                "validations",
+                "bytes out",
+                "median ms",
+                "x floor",
+                "fastest ms",
+                "x floor (fastest)",
+            ],
+            rows,
         )
     )
     if args.profile:
+        profiled = timing_cases[args.profile]
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.repeat):
-            put_and_advance()
+            profiled()
         profiler.disable()
         stream = io.StringIO()
-        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler, stream=stream).sort_stats(args.sort).print_stats(
+            args.filter or "", 35
+        )
         print(stream.getvalue())
+    revision_rows = _revision_bytes({size: target["path"] for size, target in patched.items()})
+    out["revision bytes"] = revision_rows
+    print("\n== Revision storage added by a one-shape PATCH, beside a full copy of the document")
+    print(
+        common.table(
+            [
+                "document",
+                "delta stored (pg_column_size)",
+                "delta JSON",
+                "full copy (pg_column_size)",
+                "full copy JSON",
+                "delta / full",
+            ],
+            [
+                [
+                    f"{size:,} shapes",
+                    row["delta_stored"],
+                    row["delta_json"],
+                    row["full_stored"],
+                    row["full_json"],
+                    f"{row['delta_stored'] / row['full_stored']:.2%}",
+                ]
+                for size, row in revision_rows.items()
+            ],
+        )
+    )
     stale_validated = [
         name for name, values in out.items() if "412" in name and values.get("validations")
     ]
@@ -206,6 +275,36 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     common.write_results("query_counts", out)
     return out
+
+
+def _revision_bytes(paths: dict[int, str]) -> dict[int, dict[str, int]]:
+    """Bytes of the last revision of each patched document (a change set) and of its full copy
+    (the shapes a full revision would hold), as stored and as JSON text."""
+    from django.db import connection
+
+    from annotate.models import AnnotationDocument
+
+    rows = {}
+    for size, path in paths.items():
+        item_id = int(path.strip("/").split("/")[-2])
+        document = AnnotationDocument.objects.get(item_id=item_id)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_column_size(r.changes), octet_length(r.changes::text),"
+                " pg_column_size(d.shapes), octet_length(d.shapes::text)"
+                " FROM annotate_revision r JOIN annotate_annotationdocument d"
+                " ON d.id = r.document_id WHERE d.id = %s AND r.checkpoint = false"
+                " ORDER BY r.version DESC LIMIT 1",
+                [document.pk],
+            )
+            delta_stored, delta_json, full_stored, full_json = cursor.fetchone()
+        rows[size] = {
+            "delta_stored": delta_stored,
+            "delta_json": delta_json,
+            "full_stored": full_stored,
+            "full_json": full_json,
+        }
+    return rows
 
 
 def _count_calls(module_name: str, function_name: str) -> list[None]:
