@@ -88,6 +88,7 @@ def document_body(document: AnnotationDocument) -> dict[str, Any]:
     return {
         "id": document.pk,
         "item": document.item_id,
+        "item_name": document.item.name,
         "annotator": document.annotator.username,
         "kind": document.kind,
         "status": document.status,
