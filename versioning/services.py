@@ -358,11 +358,6 @@ _ORDER_ACCEPTED = (
     "CASE d.kind WHEN %s THEN 2 WHEN %s THEN 1 ELSE 0 END DESC, d.updated_at DESC, d.id DESC"
 )
 _ORDER_SUBMITTED = "COALESCE(d.submitted_at, d.updated_at) DESC, d.id DESC"
-# {label: number of shapes} of a document's shapes, as class_counts_of computes it.
-_CLASS_COUNTS = (
-    "COALESCE((SELECT jsonb_object_agg(s.label, s.n) FROM (SELECT COALESCE(e->>'label', '')"
-    " AS label, count(*) AS n FROM jsonb_array_elements(d.shapes) e GROUP BY 1) s), '{}')"
-)
 
 
 @dataclass
@@ -414,10 +409,20 @@ class DatabaseSnapshot:
                 f" d.content_hash, d.annotator_id FROM {documents} d JOIN projects_item i"
                 f" ON i.id = d.item_id WHERE i.project_id = %s AND d.status = ANY(%s)"
                 f" ORDER BY d.item_id, {order}),"
+                # One document per content hash that has no blob yet.
+                " new AS MATERIALIZED (SELECT DISTINCT ON (c.content_hash) c.id, c.content_hash"
+                f" FROM chosen c WHERE NOT EXISTS (SELECT 1 FROM {blobs} b"
+                " WHERE b.content_hash = c.content_hash) ORDER BY c.content_hash, c.id),"
+                # Their class counts in one aggregate (a subquery per row costs 3x more).
+                " counts AS (SELECT s.content_hash, jsonb_object_agg(s.label, s.n) AS counts"
+                " FROM (SELECT d.content_hash, COALESCE(e->>'label', '') AS label,"
+                f" count(*) AS n FROM new JOIN {documents} d ON d.id = new.id"
+                " CROSS JOIN LATERAL jsonb_array_elements(d.shapes) e GROUP BY 1, 2) s"
+                " GROUP BY 1),"
                 f" fresh AS (INSERT INTO {blobs} (content_hash, shapes, class_counts, created_at)"
-                f" SELECT d.content_hash, d.shapes, {_CLASS_COUNTS}, now() FROM chosen c"
-                f" JOIN {documents} d ON d.id = c.id WHERE NOT EXISTS (SELECT 1 FROM {blobs} b"
-                f" WHERE b.content_hash = c.content_hash) ON CONFLICT (content_hash) DO NOTHING)"
+                " SELECT d.content_hash, d.shapes, COALESCE(k.counts, '{}'), now() FROM new"
+                f" JOIN {documents} d ON d.id = new.id LEFT JOIN counts k"
+                " ON k.content_hash = new.content_hash ON CONFLICT (content_hash) DO NOTHING)"
                 " INSERT INTO snapshot_chosen SELECT item_id, content_hash, annotator_id"
                 " FROM chosen",
                 [project.pk, statuses, *order_params],

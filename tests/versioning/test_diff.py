@@ -5,6 +5,7 @@ from tests.projects.factories import items_add, user_create
 from tests.versioning.factories import document_accepted, version_made
 from versioning.diff import geometry_iou, shapes_diff, versions_diff
 from versioning.models import VersionItem
+from versioning.rows import rows_that_differ
 from versioning.selectors import version_diff
 
 
@@ -142,3 +143,21 @@ def test_one_relabel_gives_a_diff_naming_exactly_that_item(project, manager, ann
     assert diff.summary["car"]["geometry_changed"] == 1
     assert diff.totals == {"items_added": 0, "items_removed": 0, "items_changed": 1}
     assert VersionItem.objects.filter(version=new).count() == 3
+
+
+@pytest.mark.django_db
+def test_only_rows_that_differ_are_read_and_equal_null_hashes_are_equal(
+    project, manager, annotator, reviewer
+):
+    first, unannotated, third = items_add(project, 3)
+    document_accepted(first, annotator, reviewer, [box("car")])
+    document_accepted(third, annotator, reviewer, [box("car")])
+    old = version_made(project, manager)
+    relabel = document_accepted(first, reviewer, manager, [box("person")])
+    new = version_made(project, manager, filters={"items": [first.pk, unannotated.pk]})
+
+    old_rows, new_rows = rows_that_differ(old_id=old.pk, new_id=new.pk)
+
+    assert set(old_rows) == {first.pk, third.pk} and set(new_rows) == {first.pk}
+    assert new_rows[first.pk] == (first.asset.sha256, relabel.content_hash, "")
+    assert rows_that_differ(old_id=old.pk, new_id=old.pk) == ({}, {})
