@@ -603,7 +603,8 @@ def version_export(*, job: Job, progress: Progress | None = None) -> dict[str, A
 def _reporting(
     items: Callable[[], Iterable[Any]], progress: Progress | None
 ) -> Callable[[], Iterator[Any]]:
-    """The same stream, reporting progress (which renews the job's lease) every page."""
+    """The same stream, reporting progress (which renews the job's lease) every page; its
+    records-only pass (VersionItems.records) passes through."""
 
     def counted() -> Iterator[Any]:
         for done, entry in enumerate(items(), start=1):
@@ -611,6 +612,8 @@ def _reporting(
                 progress(done, None)
             yield entry
 
+    if hasattr(items, "records"):
+        counted.records = items.records  # type: ignore[attr-defined]
     return counted
 
 
