@@ -97,6 +97,15 @@ def _annotation(
 
 def _geometry(shape: Shape) -> dict[str, Any]:
     kind = shape["kind"]
+    if kind == "box" and not shape.get("rotation"):
+        # The common case, what the general path below computes for an unturned box.
+        x1, y1, x2, y2 = (float(value) for value in shape["points"])
+        left, top, right, bottom = number(x1), number(y1), number(x2), number(y2)
+        return {
+            "area": number((x2 - x1) * (y2 - y1)),
+            "bbox": [left, top, number(x2 - x1), number(y2 - y1)],
+            "segmentation": [[left, top, right, top, right, bottom, left, bottom]],
+        }
     if kind == "mask":
         compressed = masks.compress(shape["rle"])
         area, box = masks.area_and_bounds(compressed)
