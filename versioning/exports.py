@@ -84,12 +84,17 @@ class VersionItems:
             if with_shapes
             else ""
         )
+        # The page is cut from the version's rows first (an index range scan that stops after
+        # CHUNK rows) and only then joined: with the join under the LIMIT, Postgres misjudging
+        # a freshly written version's size joined and sorted every remaining row per page.
         query = (
             "SELECT v.item_id, v.asset_sha256, v.split, a.mime, a.width, a.height,"
-            f" i.metadata{shapes} FROM {VersionItem._meta.db_table} v"
+            f" i.metadata{shapes} FROM (SELECT item_id, asset_sha256, split, annotation_hash"
+            f" FROM {VersionItem._meta.db_table} WHERE version_id = %s AND item_id > %s"
+            " ORDER BY item_id LIMIT %s) v"
             f" JOIN {Item._meta.db_table} i ON i.id = v.item_id"
             f" JOIN {Asset._meta.db_table} a ON a.id = i.asset_id{blobs}"
-            " WHERE v.version_id = %s AND v.item_id > %s ORDER BY v.item_id LIMIT %s"
+            " ORDER BY v.item_id"
         )
         last = 0
         with connection.cursor() as cursor:
