@@ -160,3 +160,20 @@ def test_a_version_streams_to_coco_as_a_plain_list_of_its_items_does(
     document = json.loads(via_records.getvalue())
     assert [image["metadata"] for image in document["images"]] == [metadata, {}, {}]
     assert len(document["annotations"]) == 3
+
+
+def test_a_version_streams_in_pages_without_losing_or_repeating_an_item(
+    project, manager, annotator, reviewer, monkeypatch
+):
+    from versioning import exports
+
+    items = items_add(project, 5)
+    for item in items[1::2]:
+        document_accepted(item, annotator, reviewer, [box("car")])
+    version = version_made(project, manager)
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    source = exports.version_items(version)
+
+    assert [entry.item.item_id for entry in source()] == [item.pk for item in items]
+    assert [len(entry.shapes) for entry in source()] == [0, 1, 0, 1, 0]
+    assert [record.item_id for record in source.records()] == [item.pk for item in items]
