@@ -146,9 +146,9 @@ def _shape_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | 
 
 def geometry_iou(old: dict[str, Any], new: dict[str, Any]) -> float | None:
     """IoU of two boxes/polygons (rotation included); None for kinds without an area."""
-    boxes = _plain_box(old), _plain_box(new)
-    if boxes[0] is not None and boxes[1] is not None:
-        iou = _boxes_iou(*boxes)
+    first_box, second_box = _plain_box(old), _plain_box(new)
+    if first_box is not None and second_box is not None:
+        iou = _boxes_iou(first_box, second_box)
         if iou is not None:
             return iou
     first, second = _area_geometry(old), _area_geometry(new)

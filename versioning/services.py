@@ -441,7 +441,7 @@ class DatabaseSnapshot:
         manifest = {
             "schema_hash": content_hash(project.labels),
             "filters": filters,
-            "items": [list(row) for row in rows],
+            "items": rows,  # tuples: manifest_canonical writes them as arrays
         }
         return cls(manifest=manifest, rows=rows)
 
