@@ -1,7 +1,6 @@
 """Versioning at scale on Postgres: snapshot, re-snapshot after a 1% relabel, diff, COCO export
 (time and peak RSS as VmHWM, in a subprocess), JSONL import; each beside a floor from the same
-run (a raw
-`COPY (SELECT ...) TO STDOUT` of the rows the step has to read).
+run (a raw `COPY (SELECT ...) TO STDOUT` of the rows the step has to read).
 
     python bench/versions.py                  # 20,000 items x 10 boxes (a few minutes here)
     python bench/versions.py --items 100000   # the DESIGN.md target size
