@@ -339,11 +339,7 @@ def version_snapshot(*, job: Job, progress: Progress | None = None) -> dict[str,
                 "labels": project.labels,
                 "source": params["source"],
                 "filters": params["filters"],
-                "stats": (
-                    built.stats(parent=parent)
-                    if isinstance(built, DatabaseSnapshot)
-                    else _stats(built)
-                ),
+                "stats": built.stats() if isinstance(built, DatabaseSnapshot) else _stats(built),
                 "manifest_key": key,
             },
         )
@@ -449,41 +445,16 @@ class DatabaseSnapshot:
         }
         return cls(manifest=manifest, rows=rows)
 
-    def stats(self, *, parent: DatasetVersion | None = None) -> dict[str, Any]:
-        """What _stats computes, summed in the database from the blobs' class counts: from
-        the parent's stats and the rows that differ from the parent's where it has them (a
-        re-snapshot reads the class counts of what changed), else from every row."""
-        blobs = AnnotationBlob._meta.db_table
-        parent_counts = (parent.stats or {}).get("shapes_per_class") if parent else None
+    def stats(self) -> dict[str, Any]:
+        """What _stats computes, summed in the database from the blobs' class counts."""
         with connection.cursor() as cursor:
-            if isinstance(parent_counts, dict):
-                rows = VersionItem._meta.db_table
-                cursor.execute(
-                    "SELECT e.key, sum(d.sign * e.value::bigint) FROM ("
-                    " SELECT 1 AS sign, r.annotation_hash FROM snapshot_rows r WHERE r.chosen"
-                    f" AND NOT EXISTS (SELECT 1 FROM {rows} p WHERE p.version_id = %s"
-                    " AND p.item_id = r.item_id AND p.annotation_hash = r.annotation_hash)"
-                    " UNION ALL"
-                    f" SELECT -1, p.annotation_hash FROM {rows} p WHERE p.version_id = %s"
-                    " AND p.annotation_hash IS NOT NULL AND NOT EXISTS (SELECT 1"
-                    " FROM snapshot_rows r WHERE r.item_id = p.item_id"
-                    " AND r.annotation_hash = p.annotation_hash)) d"
-                    f" JOIN {blobs} b ON b.content_hash = d.annotation_hash"
-                    " CROSS JOIN LATERAL jsonb_each_text(b.class_counts) e GROUP BY e.key",
-                    [parent.pk, parent.pk],  # type: ignore[union-attr]
-                )
-                totals = Counter({label: int(count) for label, count in parent_counts.items()})
-                for label, change in cursor.fetchall():
-                    totals[label] += int(change)
-                per_class = {label: count for label, count in totals.items() if count > 0}
-            else:
-                cursor.execute(
-                    f"SELECT e.key, sum(e.value::bigint) FROM snapshot_rows r JOIN {blobs} b"
-                    " ON b.content_hash = r.annotation_hash"
-                    " CROSS JOIN LATERAL jsonb_each_text(b.class_counts) e WHERE r.chosen"
-                    " GROUP BY e.key"
-                )
-                per_class = {label: int(count) for label, count in cursor.fetchall()}
+            cursor.execute(
+                "SELECT e.key, sum(e.value::bigint) FROM snapshot_rows r"
+                f" JOIN {AnnotationBlob._meta.db_table} b ON b.content_hash = r.annotation_hash"
+                " CROSS JOIN LATERAL jsonb_each_text(b.class_counts) e WHERE r.chosen"
+                " GROUP BY e.key"
+            )
+            per_class = {label: int(count) for label, count in cursor.fetchall()}
             cursor.execute(
                 "SELECT annotator_id, count(*) FROM snapshot_rows WHERE chosen GROUP BY 1"
             )
