@@ -1,13 +1,16 @@
 """Versioning at scale on Postgres: snapshot, re-snapshot after a 1% relabel, diff, COCO export
-(time and peak RSS, in a subprocess), JSONL import; each beside a floor from the same run (a raw
-`COPY (SELECT ...) TO STDOUT` of the rows the step has to read).
+(time and peak RSS as VmHWM, in a subprocess), JSONL import; each beside a floor from the same
+run (a raw `COPY (SELECT ...) TO STDOUT` of the rows the step has to read).
 
     python bench/versions.py                  # 20,000 items x 10 boxes (a few minutes here)
     python bench/versions.py --items 100000   # the DESIGN.md target size
+    python bench/versions.py --database loupe_bench_versions_2 --profile snapshot
 
 The data goes in fast and not through the API (COPY of assets, items and accepted documents
-shaped as annotate stores them). The database `loupe_bench_versions` belongs to this script: it
-is dropped and created at the start of a run (and dropped at the end unless --keep).
+shaped as annotate stores them). The database (`loupe_bench_versions` unless --database names
+another whose name contains "bench") belongs to this script: it is dropped and created at the
+start of a run (and dropped at the end unless --keep). --profile STEP prints the cProfile top of
+one step (snapshot, resnapshot, diff, export, import).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -33,9 +35,10 @@ if str(REPO) not in sys.path:
 
 from bench._common import LABELS, fmt, machine_line, table  # noqa: E402
 
-DB_NAME = "loupe_bench_versions"
+DB_NAME = os.environ.get("LOUPE_BENCH_VERSIONS_DB", "loupe_bench_versions")
 DATABASE_URL = f"postgres://root@127.0.0.1:5432/{DB_NAME}"
-SCRATCH = Path(tempfile.gettempdir()) / "loupe_bench_versions"
+SCRATCH = Path(tempfile.gettempdir()) / DB_NAME
+PROFILE = os.environ.get("LOUPE_BENCH_PROFILE", "")
 SHAPES_PER_ITEM = 10
 WIDTH, HEIGHT = 640, 480
 TARGETS = {
@@ -66,7 +69,7 @@ def database_recreate(*, drop_only: bool = False) -> None:
     """Drop and create this script's own database (never any other)."""
     import psycopg
 
-    assert DB_NAME == "loupe_bench_versions"
+    assert "bench" in DB_NAME and DB_NAME.replace("_", "").isalnum(), DB_NAME
     with psycopg.connect("host=127.0.0.1 port=5432 user=root dbname=postgres") as conn:
         conn.autocommit = True
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
@@ -141,12 +144,12 @@ def dataset_insert(items: int) -> dict[str, Any]:
                 copy.write_row((digest, 1000, "image/png", WIDTH, HEIGHT, now))
         cursor.execute("SELECT sha256, id FROM storage_asset")
         asset_ids = dict(cursor.fetchall())
-        columns = "(project_id, asset_id, name, role, split, metadata, assigned_count, created_at)"
+        columns = "(project_id, asset_id, name, split, metadata, assigned_count, created_at)"
         with cursor.copy(f"COPY projects_item {columns} FROM STDIN") as copy:
             for index, digest in enumerate(hashes):
                 split = ("train", "train", "train", "val", "test")[index % 5]
                 name = f"img_{index:06d}.png"
-                copy.write_row((project.pk, asset_ids[digest], name, "task", split, "{}", 1, now))
+                copy.write_row((project.pk, asset_ids[digest], name, split, "{}", 1, now))
         cursor.execute(
             "SELECT id FROM projects_item WHERE project_id = %s ORDER BY id", [project.pk]
         )
@@ -193,6 +196,21 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def profiled(step: str, work: Callable[[], Any]) -> tuple[float, Any]:
+    """`timed`, under cProfile when --profile names this step (prints the top 25 by cumtime)."""
+    if not PROFILE or step != PROFILE:
+        return timed(work)
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    seconds, result = timed(lambda: profile.runcall(work))
+    print(f"--- profile of {step}: {seconds:.2f} s", file=sys.stderr)
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(15)
+    return seconds, result
+
+
 def copy_seconds(query: str) -> tuple[float, int]:
     """A raw COPY (query) TO STDOUT through the same driver, reading every byte."""
     from django.db import connection
@@ -207,13 +225,13 @@ def copy_seconds(query: str) -> tuple[float, int]:
     return timed(run)
 
 
-def snapshot(project: Any, user: Any) -> tuple[float, dict[str, Any]]:
+def snapshot(project: Any, user: Any, step: str = "snapshot") -> tuple[float, dict[str, Any]]:
     from versioning import services
     from versioning.models import Job
 
     params = {"message": "", "source": "accepted", "filters": {}}
     job = Job.objects.create(kind="snapshot", project=project, created_by=user, params=params)
-    return timed(lambda: services.version_snapshot(job=job))
+    return profiled(step, lambda: services.version_snapshot(job=job))
 
 
 def documents_query(project_id: int, *, with_shapes: bool) -> str:
@@ -249,6 +267,8 @@ def export_in_child(version_id: str, format_name: str) -> dict[str, Any]:
     """Run the export job in a fresh process: its time and its peak RSS."""
     command = [sys.executable, __file__, "--child-export", version_id, "--format", format_name]
     done = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+    if PROFILE == "export":
+        print(done.stderr, file=sys.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -257,6 +277,10 @@ def child_export(version_id: str, format_name: str) -> None:
     from versioning import services
     from versioning.models import DatasetVersion, ExportFile, Job
 
+    if os.environ.get("LOUPE_BENCH_EXPORT_CHUNK"):  # to try other page sizes
+        from versioning import exports
+
+        exports.CHUNK = int(os.environ["LOUPE_BENCH_EXPORT_CHUNK"])
     version = DatasetVersion.objects.get(pk=version_id)
     ExportFile.objects.filter(version=version, format=format_name).delete()
     params = {"version": version_id, "format": format_name}
@@ -265,15 +289,17 @@ def child_export(version_id: str, format_name: str) -> None:
     import formats.jsonl  # noqa: F401
 
     before = _rss_mb()
-    seconds, result = timed(lambda: services.version_export(job=job))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    seconds, result = profiled("export", lambda: services.version_export(job=job))
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child of a
+    # benchmark process holding 300 MB reported 300 MB whatever the export used.
+    peak = _rss_mb("VmHWM")
     line = {"seconds": seconds, "peak_mb": peak, "before_mb": before, "size": result["size"]}
     print(json.dumps(line))
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmRSS") -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -307,7 +333,10 @@ def import_run(project: Any, user: Any, path: Path, **params: Any) -> tuple[floa
         key, sha256 = imports.upload_store(upload, path.name)
     params |= {"format": "jsonl", "file_key": key, "file_name": path.name, "sha256": sha256}
     job = Job.objects.create(kind="import", project=project, created_by=user, params=params)
-    return timed(lambda: imports.project_import(job=job))
+    return profiled(
+        "import" if params["target"] == "predictions" else "",
+        lambda: imports.project_import(job=job),
+    )
 
 
 def parse_only(path: Path, labels: list[dict]) -> tuple[float, int]:
@@ -321,15 +350,36 @@ def parse_only(path: Path, labels: list[dict]) -> tuple[float, int]:
 
 
 # --------------------------------------------------------------------------- the run
+def _without(argv: list[str], *options: str) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in options:
+            skip = True
+        elif not arg.startswith(tuple(f"{option}=" for option in options)):
+            out.append(arg)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--vendor-items", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--database", help="another database of this script's own (see above)")
+    parser.add_argument("--profile", help="cProfile one step: snapshot, resnapshot, diff, ...")
     parser.add_argument("--child-export", help=argparse.SUPPRESS)
     parser.add_argument("--format", default="coco", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.database or args.profile:
+        # Module constants, read by the child export too: set them and start again.
+        os.environ["LOUPE_BENCH_VERSIONS_DB"] = args.database or DB_NAME
+        os.environ["LOUPE_BENCH_PROFILE"] = args.profile or ""
+        argv = [a for a in sys.argv[1:] if a not in (f"--database={args.database}",)]
+        argv = _without(argv, "--database", "--profile")
+        os.execv(sys.executable, [sys.executable, __file__, *argv])
     if args.child_export:
         child_export(args.child_export, args.format)
         return
@@ -375,7 +425,7 @@ def measure(args: argparse.Namespace) -> tuple[list[list[str]], list[str]]:
     floors = [copy_seconds(with_shapes)[0] for _ in range(repeats)]
     first_seconds, first = snapshot(project, manager)
     row("snapshot (first, writes blobs)", [first_seconds], floors, TARGETS["snapshot"])
-    same_seconds = [snapshot(project, manager)[0] for _ in range(repeats)]
+    same_seconds = [snapshot(project, manager, "again")[0] for _ in range(repeats)]
     hashes_only = documents_query(project.pk, with_shapes=False)
     hash_floors = [copy_seconds(hashes_only)[0] for _ in range(repeats)]
     row("snapshot again, nothing changed", same_seconds, hash_floors)
@@ -383,7 +433,7 @@ def measure(args: argparse.Namespace) -> tuple[list[list[str]], list[str]]:
     resnap = []
     for slice_number in range(repeats):
         changed = relabel(project, item_ids, slice_number=slice_number)
-        seconds, result = snapshot(project, manager)
+        seconds, result = snapshot(project, manager, "resnapshot")
         resnap.append(seconds)
         versions.append(result["version"])
     row(
@@ -396,7 +446,9 @@ def measure(args: argparse.Namespace) -> tuple[list[list[str]], list[str]]:
         DatasetVersion.objects.get(pk=versions[0]),
         DatasetVersion.objects.get(pk=versions[1]),
     )
-    diffs = [timed(lambda: selectors.version_diff(old=old, new=new)) for _ in range(repeats)]
+    diffs = [
+        profiled("diff", lambda: selectors.version_diff(old=old, new=new)) for _ in range(repeats)
+    ]
     totals = diffs[0][1].totals
     diff_floors = [
         copy_seconds(version_rows_query(old.pk))[0] + copy_seconds(version_rows_query(new.pk))[0]

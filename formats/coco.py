@@ -23,7 +23,7 @@ from formats.geometry import (
 from formats.importing import Schema, check_attributes, check_inside, make_shape, numbers, shape_id
 from formats.jsontext import dumps, loads, write_array
 from formats.records import FormatError, ImportedItem, ItemRecord, ItemShapes, Label, Shape
-from formats.streams import ItemSource, in_item_order, label_positions
+from formats.streams import ItemSource, in_item_order, item_records, label_positions
 
 WRITTEN_KINDS = ("box", "polygon", "mask", "keypoints")
 
@@ -39,7 +39,7 @@ def write_coco(
     out.write(b'{"info":' + dumps(info or {}) + b',"licenses":[],"categories":[')
     write_array(out, (_category(index, label) for index, label in enumerate(labels)))
     out.write(b'],"images":[')
-    write_array(out, (_image(entry.item) for entry in in_item_order(items)))
+    write_array(out, (_image(record) for record in item_records(items)))
     out.write(b'],"annotations":[')
     write_array(out, _annotations(labels, items))
     out.write(b"]}\n")
@@ -97,6 +97,15 @@ def _annotation(
 
 def _geometry(shape: Shape) -> dict[str, Any]:
     kind = shape["kind"]
+    if kind == "box" and not shape.get("rotation"):
+        # The common case, what the general path below computes for an unturned box.
+        x1, y1, x2, y2 = (float(value) for value in shape["points"])
+        left, top, right, bottom = number(x1), number(y1), number(x2), number(y2)
+        return {
+            "area": number((x2 - x1) * (y2 - y1)),
+            "bbox": [left, top, number(x2 - x1), number(y2 - y1)],
+            "segmentation": [[left, top, right, top, right, bottom, left, bottom]],
+        }
     if kind == "mask":
         compressed = masks.compress(shape["rle"])
         area, box = masks.area_and_bounds(compressed)

@@ -1,5 +1,7 @@
 """Helpers every importer shares: deterministic ids, label lookup, shape building and checks."""
 
+import math
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -84,14 +86,41 @@ def check_inside(shape: Shape, width: int, height: int, *, location: str) -> Non
 
 def numbers(value: Any, *, location: str, count: int | None = None) -> list[float]:
     """A list of finite numbers (optionally exactly `count` of them), or a FormatError."""
-    ok = isinstance(value, list) and all(
-        isinstance(v, int | float) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
-        for v in value
+    # The common case, checked by C loops: plain floats and ints, all finite.
+    ok = (
+        (
+            type(value) is list
+            and {type(v) for v in value} <= _PLAIN_NUMBERS
+            and all(map(math.isfinite, value))
+        )
+        or isinstance(value, list)
+        and all(
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and v == v
+            and abs(v) != float("inf")
+            for v in value
+        )
     )
     if not ok or (count is not None and len(value) != count):
         wanted = f"{count} numbers" if count is not None else "a list of numbers"
         raise FormatError(f"Expected {wanted}, got {value!r:.80}.", location=location)
     return [float(v) for v in value]
+
+
+_PLAIN_NUMBERS = {float, int}
+# uuid.UUID's canonical spelling; anything else (upper case, braces, urn:...) asks uuid.UUID.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _is_uuid(value: Any) -> bool:
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+        return True
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 SHAPE_FIELDS = {
@@ -126,13 +155,11 @@ def check_shape(
     """
     if not isinstance(shape, dict):
         raise FormatError("Expected a shape object.", location=location)
-    unknown = sorted(set(shape) - SHAPE_FIELDS)
-    if unknown:
+    if not shape.keys() <= SHAPE_FIELDS:
+        unknown = sorted(set(shape) - SHAPE_FIELDS)
         raise FormatError(f"Unknown shape fields: {', '.join(unknown)}.", location=location)
-    try:
-        uuid.UUID(str(shape.get("id")))
-    except ValueError:
-        raise FormatError("A shape id must be a UUID.", location=f"{location}.id") from None
+    if not _is_uuid(shape.get("id")):
+        raise FormatError("A shape id must be a UUID.", location=f"{location}.id")
     label = schema.label(shape.get("label"), location=f"{location}.label")
     if shape.get("kind") != label["kind"]:
         message = f"Class {label['name']!r} takes {label['kind']} shapes."

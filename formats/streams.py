@@ -3,7 +3,7 @@
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
 
-from formats.records import ItemShapes, Label
+from formats.records import ItemRecord, ItemShapes, Label
 
 ItemSource = Callable[[], Iterable[ItemShapes]]
 
@@ -21,6 +21,24 @@ def in_item_order(items: ItemSource) -> Iterator[ItemShapes]:
             raise ValueError(f"Items must come sorted by item id ({item_id} after {previous}).")
         previous = item_id
         yield entry
+
+
+def item_records(items: ItemSource) -> Iterator[ItemRecord]:
+    """A fresh pass over the items alone, in item order. A source may offer `records`, a
+    callable giving the ItemRecords without reading shapes (an export reads the shapes of a
+    version once, not once per pass); otherwise the records come from a pass over `items`."""
+    records: Callable[[], Iterable[ItemRecord]] | None = getattr(items, "records", None)
+    if records is None:
+        yield from (entry.item for entry in in_item_order(items))
+        return
+    previous: int | None = None
+    for record in records():
+        if previous is not None and record.item_id <= previous:
+            raise ValueError(
+                f"Items must come sorted by item id ({record.item_id} after {previous})."
+            )
+        previous = record.item_id
+        yield record
 
 
 def label_positions(labels: list[Label]) -> dict[str, int]:

@@ -146,6 +146,11 @@ def _shape_change(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | 
 
 def geometry_iou(old: dict[str, Any], new: dict[str, Any]) -> float | None:
     """IoU of two boxes/polygons (rotation included); None for kinds without an area."""
+    first_box, second_box = _plain_box(old), _plain_box(new)
+    if first_box is not None and second_box is not None:
+        iou = _boxes_iou(first_box, second_box)
+        if iou is not None:
+            return iou
     first, second = _area_geometry(old), _area_geometry(new)
     if first is None or second is None:
         return None
@@ -153,6 +158,33 @@ def geometry_iou(old: dict[str, Any], new: dict[str, Any]) -> float | None:
     if union == 0:
         return 1.0 if first.equals(second) else 0.0
     return round(float(first.intersection(second).area) / union, 6)
+
+
+def _plain_box(shape: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """An unturned box with an area, whose IoU needs no polygon clipping (shapely costs
+    ~0.3 ms a pair: a diff of 1,000 relabelled items of 10 boxes spent 3 s there)."""
+    points = shape.get("points") or []
+    if shape.get("kind") != "box" or len(points) != 4 or shape.get("rotation"):
+        return None
+    x1, y1, x2, y2 = (float(value) for value in points)
+    return (x1, y1, x2, y2) if x1 < x2 and y1 < y2 else None
+
+
+def _boxes_iou(
+    first: tuple[float, float, float, float], second: tuple[float, float, float, float]
+) -> float | None:
+    """Their IoU rounded as shapely's is, or None near a rounding tie (127/128 = 0.9921875),
+    where the last bit of GEOS's area arithmetic decides and only shapely gives its answer."""
+    width = min(first[2], second[2]) - max(first[0], second[0])
+    height = min(first[3], second[3]) - max(first[1], second[1])
+    inter = width * height if width > 0 and height > 0 else 0.0
+    area_first = (first[2] - first[0]) * (first[3] - first[1])
+    area_second = (second[2] - second[0]) * (second[3] - second[1])
+    ratio = inter / (area_first + area_second - inter)
+    scaled = ratio * 1e6
+    if abs(scaled - math.floor(scaled) - 0.5) < 1e-6:
+        return None
+    return round(ratio, 6)
 
 
 def _area_geometry(shape: dict[str, Any]) -> BaseGeometry | None:

@@ -348,9 +348,11 @@ def _predictions_write(job: Job, batch: list[Matched], tally: Tally) -> None:
     )
     new: list[Prediction] = []
     changed: list[Prediction] = []
+    texts: dict[int, tuple[str, str]] = {}
     for entry in batch:
         shapes = _clean(entry, labels)
-        digest = _prediction_digest(shapes, entry.scores)
+        shapes_text, scores_text = _SORTED_JSON.encode(shapes), _SORTED_JSON.encode(entry.scores)
+        digest = _prediction_digest(shapes_text, scores_text)
         if current.get(entry.item.pk) == digest:
             tally.unchanged += 1
             continue
@@ -363,9 +365,10 @@ def _predictions_write(job: Job, batch: list[Matched], tally: Tally) -> None:
             job=job,
         )
         (changed if entry.item.pk in current else new).append(row)
+        texts[entry.item.pk] = (shapes_text, scores_text)
         tally.written += 1
         tally.shapes += len(shapes)
-    _predictions_insert(new)
+    _predictions_insert(new, texts)
     now = timezone.now()
     for row in changed:
         Prediction.objects.filter(item_id=row.item_id, source=source).update(
@@ -377,14 +380,19 @@ def _predictions_write(job: Job, batch: list[Matched], tally: Tally) -> None:
         )
 
 
-def _prediction_digest(shapes: list[dict[str, Any]], scores: dict[str, float]) -> str:
-    """A change check, not a published hash: plain sorted json.dumps is about 5x cheaper than
-    the RFC 8785 walk of formats.canonical (a third of an import's time, measured)."""
-    text = json.dumps({"scores": scores, "shapes": shapes}, sort_keys=True, separators=(",", ":"))
+# Sorted compact JSON, ASCII-escaped: the text the change check hashes and COPY sends.
+_SORTED_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def _prediction_digest(shapes_text: str, scores_text: str) -> str:
+    """A change check, not a published hash: sha256 of the plain sorted json.dumps of
+    {"scores", "shapes"} (about 5x cheaper than the RFC 8785 walk of formats.canonical),
+    assembled from the two texts that also go to the database."""
+    text = '{"scores":' + scores_text + ',"shapes":' + shapes_text + "}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _predictions_insert(rows: list[Prediction]) -> None:
+def _predictions_insert(rows: list[Prediction], texts: dict[int, tuple[str, str]]) -> None:
     """COPY on Postgres (several times faster than a multi-row INSERT of JSON), else bulk."""
     if connection.vendor != "postgresql":
         Prediction.objects.bulk_create(rows)
@@ -394,7 +402,7 @@ def _predictions_insert(rows: list[Prediction]) -> None:
     columns = "(item_id, source, shapes, scores, content_hash, job_id, created_at, updated_at)"
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} {columns} FROM STDIN") as copy:
         for row in rows:
-            shapes, scores = json.dumps(row.shapes), json.dumps(row.scores)
+            shapes, scores = texts[row.item_id]
             copy.write_row(
                 (row.item_id, row.source, shapes, scores, row.content_hash, row.job_id, now, now)
             )

@@ -106,7 +106,11 @@ class DatasetVersion(models.Model):
 class VersionItem(models.Model):
     """One manifest row, indexed in the database for diffs and exports."""
 
-    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: version_item_unique (version, item) serves every lookup by version,
+    # and each index costs a snapshot 100k entries (two for a varchar: = and LIKE).
+    version = models.ForeignKey(
+        DatasetVersion, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     # RESTRICT: an item in a version may go only together with its project (versions are
     # immutable; deleting the item alone would change what an old version exports).
     item = models.ForeignKey(Item, on_delete=models.RESTRICT, related_name="+")

@@ -22,6 +22,7 @@ from versioning.models import (
     VersionItem,
     VersionTag,
 )
+from versioning.rows import rows_that_differ
 
 
 def versions_of(*, project: Project) -> QuerySet[DatasetVersion]:
@@ -106,7 +107,7 @@ def version_diff(*, old: DatasetVersion, new: DatasetVersion) -> Diff:
     """Two row queries and one blob query: shapes only of the items whose annotation changed."""
     if old.project_id != new.project_id:
         raise Invalid({"against": ["Both versions must belong to the same project."]})
-    old_rows, new_rows = version_rows(version=old), version_rows(version=new)
+    old_rows, new_rows = rows_that_differ(old_id=old.pk, new_id=new.pk)
     compared, counted = hashes_to_load(old_rows, new_rows)
     shapes_of: dict[str, list[dict]] = {}
     class_counts_of: dict[str, dict[str, int]] = {}

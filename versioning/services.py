@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from types import NoneType
 from typing import IO, Any
 
 from django.contrib.auth import get_user_model
@@ -20,14 +21,13 @@ from django.db.models import Case, Exists, F, JSONField, OuterRef, Subquery, Val
 
 from annotate.models import AnnotationDocument, DocumentKind, DocumentStatus
 from common.errors import Invalid, NotFound, PermissionDenied
-from formats.canonical import content_hash
+from formats.canonical import canonical_json, content_hash
 from projects.item_roles import ROLE_FIELD, item_roles
 from projects.models import Item, Project, Role
 from projects.selectors import project_role, role_at_least
 from versioning.exports import exporters, version_items
 from versioning.filters import ItemFilters
 from versioning.jobs import job_create
-from versioning.manifest import manifest_bytes, manifest_id
 from versioning.models import (
     AnnotationBlob,
     DatasetVersion,
@@ -173,12 +173,43 @@ class Snapshot:
     canonical: bytes = b""
 
     def __post_init__(self) -> None:
-        self.canonical = manifest_bytes(self.manifest)
+        self.canonical = manifest_canonical(self.manifest)
 
     @property
     def version_id(self) -> str:
         """content_hash(manifest): SHA-256 over its RFC 8785 bytes."""
-        return manifest_id(self.canonical)
+        return hashlib.sha256(self.canonical).hexdigest()
+
+
+MANIFEST_KEYS = ["filters", "items", "schema_hash"]  # sorted, as RFC 8785 orders them
+_SAFE_INTEGER = 2**53
+
+
+def manifest_canonical(manifest: dict[str, Any]) -> bytes:
+    """canonical_json(manifest), the items written by one json.dumps: their rows hold only
+    integer ids, strings and nulls, which json.dumps writes as RFC 8785 does (no float to
+    reformat, no key to sort), so the per-value walk of the general fast path is skipped."""
+    items = manifest.get("items")
+    plain = sorted(manifest) == MANIFEST_KEYS and isinstance(items, list)
+    if plain and items:
+        ids = [row[0] for row in items]
+        plain = {type(item_id) for item_id in ids} == {int}
+        plain = plain and min(ids) > -_SAFE_INTEGER and max(ids) < _SAFE_INTEGER
+        plain = plain and {type(value) for row in items for value in row[1:]} <= {str, NoneType}
+    if not plain:
+        return canonical_json(manifest)
+    text = json.dumps(items, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return b"".join(
+        (
+            b'{"filters":',
+            canonical_json(manifest["filters"]),
+            b',"items":',
+            text.encode("utf-8"),
+            b',"schema_hash":',
+            canonical_json(manifest["schema_hash"]),
+            b"}",
+        )
+    )
 
 
 def snapshot_build(*, project: Project, source: str, filters: dict[str, Any]) -> Snapshot:
@@ -211,14 +242,29 @@ def _stats(snapshot: Snapshot) -> dict[str, Any]:
             counts = class_counts_of(document.shapes or [])
         per_class.update(counts)
         per_annotator[document.annotator_id] += 1
+    return _stats_of(
+        rows=snapshot.rows,
+        annotated=len(snapshot.chosen),
+        per_class=per_class,
+        per_annotator=per_annotator,
+    )
+
+
+def _stats_of(
+    *,
+    rows: list[tuple[int, str, str | None, str]],
+    annotated: int,
+    per_class: dict[str, int],
+    per_annotator: dict[int, int],
+) -> dict[str, Any]:
     names = dict(
         get_user_model().objects.filter(pk__in=list(per_annotator)).values_list("pk", "username")
     )
-    splits = Counter(split for *_, split in snapshot.rows)
+    splits = Counter(split for *_, split in rows)
     return {
-        "items": len(snapshot.rows),
+        "items": len(rows),
         "splits": dict(sorted(splits.items())),
-        "annotated_items": len(snapshot.chosen),
+        "annotated_items": annotated,
         "shapes": sum(per_class.values()),
         "shapes_per_class": dict(sorted(per_class.items())),
         "annotators": {names[pk]: count for pk, count in sorted(per_annotator.items())},
@@ -239,38 +285,12 @@ def _blobs_write(snapshot: Snapshot) -> None:
     }
     if not new:
         return
-    if connection.vendor == "postgresql":
-        _blobs_copy(new)
-        return
     blobs = (
         AnnotationBlob(content_hash=digest, shapes=shapes, class_counts=class_counts_of(shapes))
         for digest, shapes in new.items()
     )
     for batch in _batches(blobs, BLOB_BATCH):
         AnnotationBlob.objects.bulk_create(batch, ignore_conflicts=True)
-
-
-def _blobs_copy(new: dict[str, Any]) -> None:
-    """COPY into a scratch table, then one INSERT ... ON CONFLICT DO NOTHING (another snapshot
-    may have written the same blob). Measured on Postgres: the multi-row INSERT of JSON spent
-    more time in psycopg's client-side query splitting and Django's SQL assembly than the
-    server spent inserting (bench/versions.py)."""
-    table = AnnotationBlob._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS snapshot_blob_in"
-            " (content_hash varchar(64), shapes jsonb, class_counts jsonb) ON COMMIT DROP"
-        )
-        cursor.execute("TRUNCATE snapshot_blob_in")
-        with cursor.copy("COPY snapshot_blob_in FROM STDIN") as copy:
-            for digest, shapes in new.items():
-                counts = json.dumps(class_counts_of(shapes))
-                copy.write_row((digest, json.dumps(shapes), counts))
-        cursor.execute(
-            f"INSERT INTO {table} (content_hash, shapes, class_counts, created_at)"
-            " SELECT content_hash, shapes, class_counts, now() FROM snapshot_blob_in"
-            " ON CONFLICT (content_hash) DO NOTHING"
-        )
 
 
 def manifest_store(*, version_id: str, canonical: bytes) -> str:
@@ -286,14 +306,23 @@ def version_snapshot(*, job: Job, progress: Progress | None = None) -> dict[str,
     is created under its primary key, rows and blobs under unique keys."""
     params = job.params
     project = job.project
-    snapshot = snapshot_build(project=project, source=params["source"], filters=params["filters"])
-    version_id = snapshot.version_id
-    total = len(snapshot.rows)
-    if progress:
-        progress(0, total)
-    key = manifest_store(version_id=version_id, canonical=snapshot.canonical)
     with transaction.atomic():
-        _blobs_write(snapshot)
+        if connection.vendor == "postgresql":
+            built: Snapshot | DatabaseSnapshot = DatabaseSnapshot.build(
+                project=project, source=params["source"], filters=params["filters"]
+            )
+        else:
+            built = snapshot_build(
+                project=project, source=params["source"], filters=params["filters"]
+            )
+            _blobs_write(built)
+        version_id = built.version_id
+        total = len(built.rows)
+        if progress:
+            progress(0, total)
+        key = manifest_store(version_id=version_id, canonical=built.canonical)
+        if DatasetVersion.objects.filter(pk=version_id).exists():
+            return {"version": version_id, "created": False, "items": total}
         parent = (
             DatasetVersion.objects.filter(project=project)
             .exclude(pk=version_id)
@@ -307,25 +336,166 @@ def version_snapshot(*, job: Job, progress: Progress | None = None) -> dict[str,
                 "message": params.get("message", ""),
                 "author_id": job.created_by_id,
                 "parent": parent,
-                "schema_hash": snapshot.manifest["schema_hash"],
+                "schema_hash": built.manifest["schema_hash"],
                 "labels": project.labels,
                 "source": params["source"],
                 "filters": params["filters"],
-                "stats": _stats(snapshot),
+                "stats": built.stats() if isinstance(built, DatabaseSnapshot) else _stats(built),
                 "manifest_key": key,
             },
         )
         if created:
-            _rows_write(version_id=version_id, rows=snapshot.rows, progress=progress)
+            if isinstance(built, DatabaseSnapshot):
+                built.rows_write(version_id=version_id)
+                if progress:
+                    progress(total, None)
+            else:
+                _rows_write(version_id=version_id, rows=built.rows, progress=progress)
     return {"version": version.pk, "created": created, "items": total}
+
+
+# Which document stands for an item, as SQL (the same order as KIND_RANK and the Python rank).
+_ORDER_ACCEPTED = (
+    "CASE d.kind WHEN %s THEN 2 WHEN %s THEN 1 ELSE 0 END DESC, d.updated_at DESC, d.id DESC"
+)
+_ORDER_SUBMITTED = "COALESCE(d.submitted_at, d.updated_at) DESC, d.id DESC"
+
+
+@dataclass
+class DatabaseSnapshot:
+    """A snapshot computed in Postgres: the chosen documents, their new blobs and the manifest
+    rows are written server-side into temporary tables of the snapshot's transaction, so no
+    shape crosses into Python. Only the manifest rows (4 short columns per item) are read, to
+    hash them; stats and version rows come from the same temporary table, so they describe
+    exactly the manifest that was hashed."""
+
+    manifest: dict[str, Any]
+    rows: list[tuple[int, str, str | None, str]]
+    canonical: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.canonical = manifest_canonical(self.manifest)
+
+    @property
+    def version_id(self) -> str:
+        return hashlib.sha256(self.canonical).hexdigest()
+
+    @classmethod
+    def build(cls, *, project: Project, source: str, filters: dict[str, Any]) -> "DatabaseSnapshot":
+        statuses = [DocumentStatus.ACCEPTED.value]
+        if source == "submitted":
+            statuses.append(DocumentStatus.SUBMITTED.value)
+        order, order_params = _ORDER_SUBMITTED, []
+        if source == "accepted":
+            order = _ORDER_ACCEPTED
+            order_params = [DocumentKind.CONSENSUS.value, DocumentKind.REVIEW.value]
+        documents = AnnotationDocument._meta.db_table
+        blobs = AnnotationBlob._meta.db_table
+        items_sql, items_params = _items_query(project=project, filters=filters)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS snapshot_chosen (item_id bigint PRIMARY KEY,"
+                " content_hash varchar(64), annotator_id bigint) ON COMMIT DROP"
+            )
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS snapshot_rows (item_id bigint PRIMARY KEY,"
+                " asset_sha256 varchar(64), annotation_hash varchar(64), split varchar(32),"
+                " annotator_id bigint, chosen boolean) ON COMMIT DROP"
+            )
+            cursor.execute("TRUNCATE snapshot_chosen, snapshot_rows")
+            # One statement, so one MVCC snapshot: a blob holds the shapes of the very row
+            # whose hash the manifest names, even under a racing save.
+            cursor.execute(
+                f"WITH chosen AS MATERIALIZED (SELECT DISTINCT ON (d.item_id) d.item_id, d.id,"
+                f" d.content_hash, d.annotator_id FROM {documents} d JOIN projects_item i"
+                f" ON i.id = d.item_id WHERE i.project_id = %s AND d.status = ANY(%s)"
+                f" ORDER BY d.item_id, {order}),"
+                # One document per content hash that has no blob yet.
+                " new AS MATERIALIZED (SELECT DISTINCT ON (c.content_hash) c.id, c.content_hash"
+                f" FROM chosen c WHERE NOT EXISTS (SELECT 1 FROM {blobs} b"
+                " WHERE b.content_hash = c.content_hash) ORDER BY c.content_hash, c.id),"
+                # Their class counts in one aggregate (a subquery per row costs 3x more).
+                " counts AS (SELECT s.content_hash, jsonb_object_agg(s.label, s.n) AS counts"
+                " FROM (SELECT d.content_hash, COALESCE(e->>'label', '') AS label,"
+                f" count(*) AS n FROM new JOIN {documents} d ON d.id = new.id"
+                " CROSS JOIN LATERAL jsonb_array_elements(d.shapes) e GROUP BY 1, 2) s"
+                " GROUP BY 1),"
+                f" fresh AS (INSERT INTO {blobs} (content_hash, shapes, class_counts, created_at)"
+                " SELECT d.content_hash, d.shapes, COALESCE(k.counts, '{}'), now() FROM new"
+                f" JOIN {documents} d ON d.id = new.id LEFT JOIN counts k"
+                " ON k.content_hash = new.content_hash ON CONFLICT (content_hash) DO NOTHING)"
+                " INSERT INTO snapshot_chosen SELECT item_id, content_hash, annotator_id"
+                " FROM chosen",
+                [project.pk, statuses, *order_params],
+            )
+            cursor.execute(
+                "INSERT INTO snapshot_rows SELECT q.v_item, q.v_sha256, c.content_hash,"
+                f" q.v_split, c.annotator_id, c.item_id IS NOT NULL FROM ({items_sql}) q"
+                " LEFT JOIN snapshot_chosen c ON c.item_id = q.v_item",
+                items_params,
+            )
+            cursor.execute(
+                "SELECT item_id, asset_sha256, annotation_hash, split FROM snapshot_rows"
+                " ORDER BY item_id"
+            )
+            rows = cursor.fetchall()
+        manifest = {
+            "schema_hash": content_hash(project.labels),
+            "filters": filters,
+            "items": rows,  # tuples: manifest_canonical writes them as arrays
+        }
+        return cls(manifest=manifest, rows=rows)
+
+    def stats(self) -> dict[str, Any]:
+        """What _stats computes, summed in the database from the blobs' class counts."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT e.key, sum(e.value::bigint) FROM snapshot_rows r"
+                f" JOIN {AnnotationBlob._meta.db_table} b ON b.content_hash = r.annotation_hash"
+                " CROSS JOIN LATERAL jsonb_each_text(b.class_counts) e WHERE r.chosen"
+                " GROUP BY e.key"
+            )
+            per_class = {label: int(count) for label, count in cursor.fetchall()}
+            cursor.execute(
+                "SELECT annotator_id, count(*) FROM snapshot_rows WHERE chosen GROUP BY 1"
+            )
+            per_annotator = dict(cursor.fetchall())
+        return _stats_of(
+            rows=self.rows,
+            annotated=sum(per_annotator.values()),
+            per_class=per_class,
+            per_annotator=per_annotator,
+        )
+
+    def rows_write(self, *, version_id: str) -> None:
+        """Only in the transaction that created the version row: none can exist yet."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {VersionItem._meta.db_table}"
+                " (version_id, item_id, asset_sha256, annotation_hash, split)"
+                " SELECT %s, item_id, asset_sha256, annotation_hash, split FROM snapshot_rows",
+                [version_id],
+            )
+
+
+def _items_query(*, project: Project, filters: dict[str, Any]) -> tuple[str, Any]:
+    """The SQL of the selected items (v_item, v_sha256, v_split), as _items_selected picks."""
+    items = Item.objects.filter(project=project)
+    if "splits" in filters:
+        items = items.filter(split__in=filters["splits"])
+    if "roles" in filters:
+        items = item_roles().with_role(items).filter(**{f"{ROLE_FIELD}__in": filters["roles"]})
+    if "items" in filters:
+        items = items.filter(pk__in=filters["items"])
+    columns = items.order_by().values(
+        v_item=F("pk"), v_sha256=F("asset__sha256"), v_split=F("split")
+    )
+    return columns.query.sql_with_params()
 
 
 def _rows_write(
     *, version_id: str, rows: list[tuple[int, str, str | None, str]], progress: Progress | None
 ) -> None:
-    if connection.vendor == "postgresql":
-        _rows_copy(version_id=version_id, rows=rows, progress=progress)
-        return
     done = 0
     for batch in _batches(rows, ROW_BATCH):
         VersionItem.objects.bulk_create(
@@ -344,24 +514,6 @@ def _rows_write(
         done += len(batch)
         if progress:
             progress(done, None)
-
-
-def _rows_copy(
-    *, version_id: str, rows: list[tuple[int, str, str | None, str]], progress: Progress | None
-) -> None:
-    """COPY: the rows go in only when the version row was just created in this transaction,
-    so none can exist yet."""
-    table = VersionItem._meta.db_table
-    columns = "(version_id, item_id, asset_sha256, annotation_hash, split)"
-    done = 0
-    with connection.cursor() as cursor:
-        for batch in _batches(rows, ROW_BATCH * 4):
-            with cursor.copy(f"COPY {table} {columns} FROM STDIN") as copy:
-                for item_id, asset_sha256, annotation_hash, split in batch:
-                    copy.write_row((version_id, item_id, asset_sha256, annotation_hash, split))
-            done += len(batch)
-            if progress:
-                progress(done, None)
 
 
 @transaction.atomic
@@ -456,7 +608,8 @@ def version_export(*, job: Job, progress: Progress | None = None) -> dict[str, A
 def _reporting(
     items: Callable[[], Iterable[Any]], progress: Progress | None
 ) -> Callable[[], Iterator[Any]]:
-    """The same stream, reporting progress (which renews the job's lease) every page."""
+    """The same stream, reporting progress (which renews the job's lease) every page; its
+    records-only pass (VersionItems.records) passes through."""
 
     def counted() -> Iterator[Any]:
         for done, entry in enumerate(items(), start=1):
@@ -464,6 +617,8 @@ def _reporting(
                 progress(done, None)
             yield entry
 
+    if hasattr(items, "records"):
+        counted.records = items.records  # type: ignore[attr-defined]
     return counted
 
 

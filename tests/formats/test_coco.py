@@ -243,3 +243,23 @@ def test_a_mask_class_given_polygons_gets_their_pixels_as_rle() -> None:
     assert mask["points"] == [10.0, 10.0, 30.0, 20.0]
     assert mask["rle"]["size"] == [50, 100]
     assert sum(mask["rle"]["counts"][1::2]) == 200
+
+
+def test_an_unturned_box_takes_a_short_path_to_the_same_geometry():
+    import random
+
+    from formats.coco import _geometry, _xywh
+    from formats.geometry import bounds, number, outline, shape_area
+
+    generator = random.Random(5)
+    for _ in range(2000):
+        x, y = generator.uniform(0, 500), generator.choice([0, 7, 12.5, generator.uniform(0, 400)])
+        points = [x, y, x + generator.choice([1, 40.5, generator.uniform(0.01, 90)]), y + 30.25]
+        for rotation in ({}, {"rotation": 0}, {"rotation": 0.0}):
+            shape = {"kind": "box", "points": points, **rotation}
+            general = {
+                "area": number(shape_area(shape)),
+                "bbox": _xywh(bounds(shape)),
+                "segmentation": [[number(value) for value in outline(shape)]],
+            }
+            assert repr(_geometry(shape)) == repr(general)

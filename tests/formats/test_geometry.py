@@ -1,3 +1,6 @@
+import math
+import random
+
 import pytest
 
 from formats.geometry import (
@@ -48,3 +51,20 @@ def test_bounds_of_keypoints_ignore_the_absent_ones() -> None:
 def test_polygon_area_is_the_exact_shoelace_area() -> None:
     assert polygon_area([0.0, 0.0, 4.0, 0.0, 4.0, 3.0]) == 6.0
     assert polygon_area([0.0, 0.0, 0.0, 3.0, 4.0, 3.0, 4.0, 0.0]) == 12.0
+
+
+def test_number_takes_its_fast_paths_only_where_round_gives_the_same_value():
+    def reference(value):
+        rounded = round(value, 2)
+        whole = int(rounded)
+        return whole if whole == rounded else rounded
+
+    generator = random.Random(8)
+    values = [0.29, 0.285, 2.675, 1.005, 0.1 + 0.2, -0.0, 1e300, 5e-324, 12.000000000001, 7, -3]
+    for _ in range(20000):
+        hundredths = generator.randint(-(10**7), 10**7) / 100
+        values += [hundredths, math.nextafter(hundredths, math.inf), hundredths * 3]
+        values.append(generator.uniform(-1e4, 1e4))
+    for value in values:
+        expected = reference(value)
+        assert (type(number(value)), repr(number(value))) == (type(expected), repr(expected))

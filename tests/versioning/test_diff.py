@@ -5,6 +5,7 @@ from tests.projects.factories import items_add, user_create
 from tests.versioning.factories import document_accepted, version_made
 from versioning.diff import geometry_iou, shapes_diff, versions_diff
 from versioning.models import VersionItem
+from versioning.rows import rows_that_differ
 from versioning.selectors import version_diff
 
 
@@ -142,3 +143,47 @@ def test_one_relabel_gives_a_diff_naming_exactly_that_item(project, manager, ann
     assert diff.summary["car"]["geometry_changed"] == 1
     assert diff.totals == {"items_added": 0, "items_removed": 0, "items_changed": 1}
     assert VersionItem.objects.filter(version=new).count() == 3
+
+
+@pytest.mark.django_db
+def test_only_rows_that_differ_are_read_and_equal_null_hashes_are_equal(
+    project, manager, annotator, reviewer
+):
+    first, unannotated, third = items_add(project, 3)
+    document_accepted(first, annotator, reviewer, [box("car")])
+    document_accepted(third, annotator, reviewer, [box("car")])
+    old = version_made(project, manager)
+    relabel = document_accepted(first, reviewer, manager, [box("person")])
+    new = version_made(project, manager, filters={"items": [first.pk, unannotated.pk]})
+
+    old_rows, new_rows = rows_that_differ(old_id=old.pk, new_id=new.pk)
+
+    assert set(old_rows) == {first.pk, third.pk} and set(new_rows) == {first.pk}
+    assert new_rows[first.pk] == (first.asset.sha256, relabel.content_hash, "")
+    assert rows_that_differ(old_id=old.pk, new_id=old.pk) == ({}, {})
+
+
+def test_the_iou_of_unturned_boxes_is_shapelys_without_shapely():
+    """Arithmetic IoU for axis-aligned boxes; ties at the 6th decimal go to shapely."""
+    import random
+
+    from shapely.geometry import box as shapely_box
+
+    def reference(first, second):
+        a, b = shapely_box(*first), shapely_box(*second)
+        return round(float(a.intersection(b).area) / float(a.union(b).area), 6)
+
+    tie = ([230.0, 356.688734953895, 294.0, 436.8080732503453], [230.5, 356.688734953895])
+    pairs = [(tie[0], [*tie[1], 294.0, 436.8080732503453])]
+    generator = random.Random(3)
+    for _ in range(3000):
+        x, y = generator.choice([float(generator.randint(0, 600)), generator.uniform(0, 600)]), 5.0
+        width = generator.choice(
+            [40.5, generator.uniform(0.01, 200), 0.125 * generator.randint(1, 64)]
+        )
+        first = [x, y, x + width, y + 30.25]
+        shift = generator.choice([0, 1, 0.5, -3, 0.125, 300])
+        pairs.append((first, [x + shift, y, x + width + generator.choice([0, 1, 0.25]), y + 30.25]))
+    for first, second in pairs:
+        old, new = {"kind": "box", "points": first}, {"kind": "box", "points": second}
+        assert geometry_iou(old, new) == reference(first, second), (first, second)

@@ -412,3 +412,18 @@ def test_an_import_job_run_twice_writes_once(project, manager):
 
     assert (outcome.ran, outcome.status) == (False, "succeeded")
     assert Prediction.objects.count() == 1
+
+
+def test_the_prediction_change_check_hashes_the_sorted_json_of_scores_and_shapes():
+    """Stored digests of earlier imports must still match, so an unchanged re-import skips."""
+    import hashlib
+
+    from versioning.imports import _SORTED_JSON, _prediction_digest
+
+    shapes = [{"id": "b", "label": "vélo", "points": [1.0, 2.5], "attributes": {"z": 1, "a": 2}}]
+    scores = {"b": 0.25}
+    document = {"shapes": shapes, "scores": scores}
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    expected = hashlib.sha256(text.encode()).hexdigest()
+    encoded = (_SORTED_JSON.encode(shapes), _SORTED_JSON.encode(scores))
+    assert _prediction_digest(*encoded) == expected
