@@ -168,17 +168,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for sql in statements:
                 print("   ", sql[:220])
     # timings: repeat the steady-state calls
-    timing_cases = {
-        "GET /api/v1/ping/ (floor)": lambda: client.get("/api/v1/ping/"),
-        "PUT annotation, update, 10 boxes": put_and_advance,
-        "PUT annotation, stale -> 412": lambda: put(version=1),
-        "PUT annotation, stale -> 412, 1,000 boxes": lambda: put(version=1, count=1000),
-        "PATCH one shape of 10": lambda: patch_one(10),
-        "PATCH one shape of 1,000": lambda: patch_one(1000),
-        "PATCH, stale -> 412": lambda: patch_one(1000, version=1),
-        "POST queue/next, returns active item": next_item,
-        "POST queue/next + submit (claim cycle)": submit_current,
+    # The queue cases above claimed and submitted the PUT's item (a submit is a new version).
+    state["version"] = int(client.get(shapes_path)["ETag"].strip('"'))
+    # name -> (call, the status it must answer: a timing of an error answer would mean nothing)
+    timed_cases: dict[str, tuple[Callable[[], Any], int]] = {
+        "GET /api/v1/ping/ (floor)": (lambda: client.get("/api/v1/ping/"), 200),
+        "PUT annotation, update, 10 boxes": (put_and_advance, 200),
+        "PUT annotation, stale -> 412": (lambda: put(version=1), 412),
+        "PUT annotation, stale -> 412, 1,000 boxes": (lambda: put(version=1, count=1000), 412),
+        "PATCH one shape of 10": (lambda: patch_one(10), 200),
+        "PATCH one shape of 1,000": (lambda: patch_one(1000), 200),
+        "PATCH, stale -> 412": (lambda: patch_one(1000, version=1), 412),
+        "POST queue/next, returns active item": (next_item, 200),
+        "POST queue/next + submit (claim cycle)": (submit_current, 200),
     }
+    timing_cases = {name: case[0] for name, case in timed_cases.items()}
     # Each case alternates with the floor, and its ratio is to the floor measured beside it:
     # on a shared machine the load changes between cases, not between two adjacent calls.
     floor_call = timing_cases["GET /api/v1/ping/ (floor)"]
@@ -187,10 +191,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         times: list[float] = []
         beside: list[float] = []
         for _ in range(args.repeat):
-            for samples, timed in ((beside, floor_call), (times, call)):
+            for samples, timed, status in (
+                (beside, floor_call, 200),
+                (times, call, timed_cases[name][1]),
+            ):
                 started = time.perf_counter()
-                timed()
+                answer = timed()
                 samples.append((time.perf_counter() - started) * 1000)
+                if answer.status_code != status:
+                    raise SystemExit(f"{name}: HTTP {answer.status_code} {answer.content[:300]!r}")
         floor_times += beside
         out.setdefault(name, {})["median_ms"] = statistics.median(times)
         out[name]["floor_ms"] = statistics.median(beside)
