@@ -185,10 +185,13 @@ def member_set(*, project: Project, username: str, role: str) -> Membership:
 
 @transaction.atomic
 def member_pause(*, project_id: int, user_id: int, reason: str) -> bool:
-    """Pause an annotator (quality decides when); True if this call paused them."""
+    """Pause an annotator (quality decides when); True if this call paused them.
+
+    A pause sends them back to the course: their qualification is withdrawn, so once a manager
+    lets them work again (member_set) the queue first hands them the qualification exam."""
     return bool(
         Membership.objects.filter(project_id=project_id, user_id=user_id, paused_at=None).update(
-            paused_at=timezone.now(), paused_reason=reason
+            paused_at=timezone.now(), paused_reason=reason, qualified_at=None, exam_retry_at=None
         )
     )
 

@@ -270,3 +270,40 @@ def test_the_first_items_carry_gold_at_the_initial_rate(project, manager):
     assert abs(early_rate - 0.3) < 0.08, early_rate
     assert abs(late_rate - 0.05) < 0.04, late_rate
     assert Assignment.objects.count() == 400
+
+
+def test_a_qc_pause_sends_the_annotator_back_to_the_exam(
+    project, manager, annotator, api, tasks_in_process, django_capture_on_commit_callbacks
+):
+    """Paused for bad hidden gold, then let back in by a manager: the qualification exam comes
+    before any real work again, on gold they have not seen."""
+    from quality.services import annotator_pause_check
+
+    trainings, golds, tasks = course(project, manager, gold=8, qc_min_gold_items=3)
+    bob = api(annotator)
+    train(bob, project)
+    first_exam = sit_exam(bob, project, [box(points=(1, 2, 30, 40))])
+    assert status(bob, project)["stage"] == "work"
+    wrong = [box(points=(40, 30, 60, 45))]
+    Project.objects.filter(pk=project.pk).update(gold_rate=1.0, gold_rate_initial=1.0)
+    served = []
+    while Membership.objects.get(project=project, user=annotator).paused_at is None:
+        claimed = next_item(bob, project)  # hidden gold only, answered wrongly
+        assert claimed.status_code == 200 and len(served) < 5, claimed.content
+        served.append(claimed.json()["id"])
+        with django_capture_on_commit_callbacks(execute=True):  # the after-commit scoring
+            label(bob, served[-1], wrong)
+    # The exam's three good answers and the bad ones: below 0.8 with high confidence. Scoring
+    # after each submit paused him; a second check finds him paused already.
+    assert set(served) <= {item.pk for item in golds} and not set(served) & set(first_exam)
+    assert annotator_pause_check(project_id=project.pk, user_id=annotator.pk) is False
+    membership = Membership.objects.get(project=project, user=annotator)
+    assert membership.paused_at is not None and membership.qualified_at is None
+
+    member_set(
+        project=project, username=annotator.username, role="annotator"
+    )  # a manager lets him back
+    again = status(bob, project)
+    refused = next_item(bob, project)
+    assert again["stage"] == "exam_ready"
+    assert refused.status_code == 403 and "qualification exam" in refused.json()["detail"]
