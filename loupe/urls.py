@@ -156,6 +156,16 @@ api_v1 = [
         name="api-version-sql",
     ),
     path(
+        "projects/<int:project_id>/features/",
+        pipeline_apis.ProjectFeaturesApi.as_view(),
+        name="api-project-features",
+    ),
+    path(
+        "projects/<int:project_id>/queue-priority/",
+        pipeline_apis.ProjectQueuePriorityApi.as_view(),
+        name="api-project-queue-priority",
+    ),
+    path(
         "pipeline-runs/<int:run_id>/",
         pipeline_apis.PipelineRunDetailApi.as_view(),
         name="api-pipeline-run",

@@ -11,9 +11,10 @@ from rest_framework.views import APIView
 
 from common.errors import Invalid
 from common.pagination import Pagination
-from pipelines import selectors, services
+from pipelines import item_features, selectors, services
 from pipelines.builtin import PIPELINES
-from pipelines.models import PipelineRun
+from pipelines.models import PipelineRun, QueueOrder, QueuePriority
+from projects.access import project_for
 from projects.models import Role
 from versioning.apis import job_accepted
 from versioning.selectors import version_for
@@ -126,3 +127,42 @@ class VersionSqlApi(APIView):
                 "truncated": result.truncated,
             }
         )
+
+
+class ProjectFeaturesApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, project_id: int) -> Response:
+        """The features the project's items have (managers): what the item list filters and
+        sorts by (`?feature=&min=&max=&order=`) and what can order the queue."""
+        project_for(request.user, project_id, needed=Role.MANAGER)
+        return Response({"features": item_features.feature_names(project_id=project_id)})
+
+
+class ProjectQueuePriorityApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        feature = serializers.CharField(max_length=128, allow_null=True)
+        order = serializers.ChoiceField(choices=QueueOrder.choices, default=QueueOrder.DESC)
+
+    @staticmethod
+    def _data(chosen: QueuePriority | None) -> dict[str, Any]:
+        if chosen is None:
+            return {"feature": None, "order": QueueOrder.DESC}
+        return {"feature": chosen.feature, "order": chosen.order}
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, project_id: int) -> Response:
+        """The feature the queue hands items out by, or null (default order); managers."""
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        return Response(self._data(item_features.queue_priority_of(project=project)))
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def put(self, request: Request, project_id: int) -> Response:
+        """Hand out items by a feature first (`desc`: highest first), or `feature: null` for
+        the default order; re-applied whenever a run changes that feature (managers)."""
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        chosen = item_features.queue_priority_set(
+            project=project, user=request.user, **payload.validated_data
+        )
+        return Response(self._data(chosen))

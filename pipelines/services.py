@@ -43,6 +43,7 @@ from pipelines.builtin import PIPELINES
 from pipelines.dag import Dag, PipelineError, build_dag
 from pipelines.features import feature_table
 from pipelines.inputs import DatasetSource, Item
+from pipelines.item_features import features_index
 from pipelines.keys import dataset_key, item_key, output_hash
 from pipelines.loaders import ObjectStorageLoader, items_from_rows, version_rows
 from pipelines.models import PipelineRun, PipelineUnit, RunStatus, UnitState
@@ -382,6 +383,12 @@ def _run_finish(run: PipelineRun, walk: Walk, units: dict[str, UnitSeen]) -> Non
     run.status = RunStatus.SUCCEEDED
     run.steps = walk.counts
     run.features = _features_write(walk)
+    features_index(
+        version=run.version,
+        item_outputs=walk.item_outputs,
+        dataset_outputs=walk.dataset_outputs,
+        sources={name: entry.get("table") or entry["key"] for name, entry in run.features.items()},
+    )
     run.finished_at = timezone.now()
     for name, value in totals.items():
         setattr(run, name, value)
