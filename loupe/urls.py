@@ -7,6 +7,7 @@ from annotate import views as annotate_views
 from loupe import apis as loupe_apis
 from loupe import views
 from pipelines import apis as pipeline_apis
+from pipelines import views as pipeline_views
 from projects import apis as project_apis
 from projects import views as project_views
 from quality import apis as quality_apis
@@ -183,6 +184,7 @@ urlpatterns = [
     path("projects/<int:project_id>/label/", annotate_views.label_page, name="label"),
     path("items/<int:item_id>/label/", annotate_views.label_item_page, name="label-item"),
     path("versions/<str:version_id>/diff/", versioning_views.diff_page, name="version-diff"),
+    path("versions/<str:version_id>/query/", pipeline_views.query_page, name="version-query"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -153,3 +153,14 @@ def version_sql(*, version: DatasetVersion, sql: str, max_rows: int = SQL_MAX_RO
             )
         except (SqlRefused, SqlError) as error:
             raise Invalid({"sql": [str(error)]}) from None
+
+
+def version_schema(*, version: DatasetVersion) -> dict[str, list[tuple[str, str]]]:
+    """The tables a query over the version can read, each with its columns and their types."""
+    with tempfile.TemporaryDirectory(prefix="loupe-sql-") as directory:
+        tables = _version_tables(version, Path(directory))
+        first = {"items": 0, "shapes": 1}  # then the feature tables by name
+        return {
+            name: [(field.name, str(field.type)) for field in pq.read_schema(path)]
+            for name, path in sorted(tables.items(), key=lambda t: (first.get(t[0], 2), t[0]))
+        }

@@ -355,3 +355,17 @@ export function versionItems(versionId, itemIds) {
   const search = query({ ids: itemIds.join(","), page_size: Math.max(1, itemIds.length) });
   return request("GET", `versions/${encodeURIComponent(versionId)}/items/${search}`);
 }
+
+/**
+ * One read-only SELECT over a version's tables (pipelines' SQL endpoint).
+ * @param {string} versionId
+ * @param {string} sql
+ * @param {number} maxRows
+ * @returns {Promise<{columns: string[], rows: unknown[][], truncated: boolean}>}
+ */
+export function versionSql(versionId, sql, maxRows) {
+  return request("POST", `versions/${encodeURIComponent(versionId)}/sql/`, {
+    sql,
+    max_rows: maxRows,
+  });
+}
