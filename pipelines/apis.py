@@ -3,19 +3,21 @@ access, calls one service or selector, serializes. Starting a run answers 202 wi
 
 from typing import Any
 
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import Invalid
+from common.errors import Invalid, NotFound
 from common.pagination import Pagination
 from pipelines import item_features, selectors, services
 from pipelines.builtin import PIPELINES
 from pipelines.models import PipelineRun, QueueOrder, QueuePriority
 from projects.access import project_for
 from projects.models import Role
+from storage.serving import object_response
 from versioning.apis import job_accepted
 from versioning.selectors import version_for
 
@@ -85,15 +87,30 @@ class PipelineRunDetailApi(APIView):
 
 class VersionFeaturesApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("step", str, required=True, description="a per-item step")]
+        parameters=[
+            OpenApiParameter("step", str, required=True, description="a per-item step"),
+            OpenApiParameter("as", str, description="`parquet`: the table as a Parquet file"),
+        ]
     )
-    def get(self, request: Request, version_id: str) -> Response:
+    def get(self, request: Request, version_id: str) -> HttpResponseBase:
         """A page of one step's outputs for the version's items (from its latest finished
-        run): one row per item, a field per output field."""
+        run): one row per item, a field per output field; with `as=parquet`, the whole
+        feature table as a Parquet file (`item_id` joins the version's Parquet export)."""
         version, _ = version_for(request.user, version_id, needed=Role.REVIEWER)
         step = request.query_params.get("step", "")
         if not step:
             raise Invalid({"step": ["Name the step, e.g. ?step=image_stats."]})
+        if request.query_params.get("as") == "parquet":  # the whole table, as a Parquet file
+            key = selectors.feature_table_key(version=version, step=step)
+            if key is None:
+                raise NotFound(f"No finished run of {step} on this version yet.")
+            response = object_response(
+                request, key=key, etag=key.rsplit("/", 1)[-1], mime="application/vnd.apache.parquet"
+            )
+            if response.status_code == 200:
+                name = f"{version.pk[:12]}-{step}.parquet"
+                response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
         rows = selectors.feature_rows(version=version, step=step)
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)

@@ -68,16 +68,25 @@ def _latest_features(version: DatasetVersion) -> dict[str, Any]:
     return dict(run.features) if run else {}
 
 
-def feature_rows(*, version: DatasetVersion, step: str) -> list[dict[str, Any]]:
-    """A per-item step's outputs for the version's items (latest finished run), by item id."""
+def feature_table_key(*, version: DatasetVersion, step: str) -> str | None:
+    """The storage key of a per-item step's Parquet feature table for the version (its latest
+    finished run): `item_id` then a column per output field. None before any run of it."""
     entry = _latest_features(version).get(step)
     if entry is None:
         if step not in default_registry:
             raise Invalid({"step": [f"Unknown step {step!r}."]})
-        return []  # no finished run of it on this version yet
+        return None  # no finished run of it on this version yet
     if "table" not in entry:
         raise Invalid({"step": [f"{step!r} is a dataset step: its output is one value."]})
-    with default_storage.open(entry["table"], "rb") as handle:
+    return str(entry["table"])
+
+
+def feature_rows(*, version: DatasetVersion, step: str) -> list[dict[str, Any]]:
+    """A per-item step's outputs for the version's items (latest finished run), by item id."""
+    key = feature_table_key(version=version, step=step)
+    if key is None:
+        return []
+    with default_storage.open(key, "rb") as handle:
         table = pq.read_table(io.BytesIO(handle.read()))
     rows: list[dict[str, Any]] = table.to_pylist()
     return rows
