@@ -59,20 +59,24 @@ def features_index(
     changed by this run's; then re-apply the queue priority if its feature changed. Returns
     the steps rewritten. Runs in the caller's transaction."""
     project_id = version.project_id
-    item_ids = {item_id for outputs in item_outputs.values() for item_id in outputs}
+    known = dict(FeatureSource.objects.filter(project_id=project_id).values_list("step", "table"))
+    steps = [*item_outputs, *(["near_duplicates"] if "near_duplicates" in dataset_outputs else [])]
+    changed = [step for step in steps if known.get(step) != sources.get(step, "")]
+    if not changed:
+        return []  # a rerun with nothing changed reads and writes nothing more
     per_step: dict[str, dict[str, dict[str, float]]] = {}  # step -> item -> name -> value
-    for step, outputs in item_outputs.items():
-        per_step[step] = {item_id: feature_values(step, out) for item_id, out in outputs.items()}
-    if "near_duplicates" in dataset_outputs:
-        counts = duplicate_counts(dataset_outputs["near_duplicates"], item_ids)
-        per_step["near_duplicates"] = {i: {DUPLICATES: n} for i, n in counts.items()}
+    for step in changed:
+        if step in item_outputs:
+            outputs = item_outputs[step]
+            per_step[step] = {i: feature_values(step, out) for i, out in outputs.items()}
+        else:
+            item_ids = {item_id for outputs in item_outputs.values() for item_id in outputs}
+            counts = duplicate_counts(dataset_outputs["near_duplicates"], item_ids)
+            per_step[step] = {i: {DUPLICATES: n} for i, n in counts.items()}
     present = set(Item.objects.filter(project_id=project_id).values_list("pk", flat=True))
     rewritten = []
     for step, values in per_step.items():
         source = sources.get(step, "")
-        known = FeatureSource.objects.filter(project_id=project_id, step=step).first()
-        if known is not None and known.table == source:
-            continue
         ItemFeature.objects.filter(project_id=project_id, name__startswith=f"{step}.").delete()
         ItemFeature.objects.filter(project_id=project_id, name=step).delete()
         rows = (

@@ -258,7 +258,7 @@ def _walk(
             seen = units.get(key)
             if output is not None:
                 if key not in hash_of:
-                    hash_of[key] = output_hash(output)
+                    hash_of[key] = store.output_hash(key) or output_hash(output)
                 fresh = seen is not None and seen.computed and key not in counted
                 counts["computed" if fresh else "reused"] += 1
                 counted.add(key)
@@ -689,9 +689,9 @@ def pipelines_recover() -> dict[str, int]:
             PipelineUnit.objects.filter(pk__in=ids, state=UnitState.QUEUED).update(
                 lease_until=now + _lease()
             )
-            if ids:
-                transaction.on_commit(partial(_dispatch, run_id, ids))
-                sent += len(ids)
+        if ids:
+            _dispatch(run_id, ids)
+            sent += len(ids)
         if not _live_units(run_id).exists():
             pipeline_run_advance(run_id=run_id, repair=True)
             advanced += 1
