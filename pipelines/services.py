@@ -502,6 +502,10 @@ Outcome = tuple[PipelineUnit, str, bool, str]  # unit, state, computed, error
 FLUSH_EVERY = 50
 
 
+def pipeline_run_finished(*, run_id: int) -> bool:
+    return not PipelineRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).exists()
+
+
 def _units_finish(outcomes: Sequence[Outcome], token: str) -> int:
     """Mark claimed units done or failed and count them off the run, once, in one transaction:
     a worker whose claim was taken over (its lease lapsed) changes nothing."""
