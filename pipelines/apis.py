@@ -4,7 +4,7 @@ access, calls one service or selector, serializes. Starting a run answers 202 wi
 from typing import Any
 
 from django.http.response import HttpResponseBase
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -156,6 +156,7 @@ class ProjectFeaturesApi(APIView):
 
 
 class ProjectQueuePriorityApi(APIView):
+    @extend_schema_serializer(component_name="QueuePriorityRequest")
     class InputSerializer(serializers.Serializer):
         feature = serializers.CharField(max_length=128, allow_null=True)
         order = serializers.ChoiceField(choices=QueueOrder.choices, default=QueueOrder.DESC)
