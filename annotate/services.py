@@ -118,13 +118,13 @@ def gold_rate_for(*, user: User, project: Project) -> float:
 @transaction.atomic
 def _claim_one(*, user: User, project: Project) -> Item | None | bool:
     """Claim one item: the Item, None when nothing is left, False to look again."""
-    # Ordered like the (project, assigned_count, id) index, so Postgres stops at the first
-    # free row instead of sorting every unclaimed item of a large queue.
+    # Ordered like the item_queue_order index (a manager's priority rank first, then id), so
+    # Postgres stops at the first free row instead of sorting every unclaimed item.
     candidates = (
         Item.objects.filter(project=project, assigned_count__lt=project.overlap)
         .exclude(pk__in=item_roles().gold_item_ids(project_id=project.pk))
         .exclude(assignments__user=user)
-        .order_by("assigned_count", "id")
+        .order_by("assigned_count", F("priority").asc(nulls_last=True), "id")
     )
     skip_locked = connection.features.has_select_for_update_skip_locked
     locked = (

@@ -2,8 +2,9 @@
 near_duplicates) with 1 and 2 workers, then a rerun with nothing changed, each beside a floor:
 a bare in-process loop of the same step functions over the same images.
 
-Postgres database `loupe_piperuns_bench` (created if missing, never dropped), Redis db 13 on
-127.0.0.1 with a queue of this run's own; objects under /tmp/loupe_bench_pipelines/. Workers are
+Postgres database $BENCH_DB (default `loupe_h6_bench`, created if missing, never dropped),
+broker $BENCH_BROKER (default Redis db 13 on 127.0.0.1) with a queue of this run's own; objects
+under $BENCH_SCRATCH (default /tmp/loupe_h6_bench_pipelines/). Workers are
 subprocesses of this script (`--worker`), stopped by their PID in a `finally`.
 
 usage: python bench/pipeline_runs.py [--items 2000] [--large]   (--large: 100,000 items)
@@ -22,17 +23,17 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DB_NAME = "loupe_piperuns_bench"
+DB_NAME = os.environ.get("BENCH_DB", "loupe_h6_bench")
 PIPELINE = "bench3"
 STEPS = ("image_stats", "phash", "near_duplicates")
-SCRATCH = Path("/tmp/loupe_bench_pipelines")
+SCRATCH = Path(os.environ.get("BENCH_SCRATCH", "/tmp/loupe_h6_bench_pipelines"))
 
 
 def _env() -> dict[str, str]:
     SCRATCH.mkdir(exist_ok=True)
     return {
         "DATABASE_URL": f"postgres://root@127.0.0.1:5432/{DB_NAME}",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13"),
         "SECRET_KEY": "bench-" + hashlib.sha256(str(SCRATCH).encode()).hexdigest(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOUPE_INSECURE_COOKIES": "1",
@@ -202,6 +203,12 @@ def _run(version_id: str) -> tuple[float, dict]:
     return elapsed, job.result
 
 
+def _units_of(run_id: int) -> int:
+    from pipelines.models import PipelineUnit
+
+    return PipelineUnit.objects.filter(run_id=run_id).count()
+
+
 def _forget_outputs() -> None:
     from pipelines.models import PipelineOutput
 
@@ -258,15 +265,25 @@ def main() -> None:
             assert result["computed"] == units, result
             again, rerun = _run(version_id)
             assert rerun["computed"] == 0, rerun
+            assert not _units_of(rerun["run"]), "a rerun with nothing changed created work"
         finally:
             _stop(processes)
         rows.append((f"{workers} worker(s): run", first, units / first, first / floor))
         rows.append((f"{workers} worker(s): rerun, nothing changed", again, 0, again / floor))
     print(f"\n{count} items, pipeline {STEPS}, {units} units; floor = bare in-process loop")
-    print(f"{'what':42} {'seconds':>9} {'units/s':>9} {'x floor':>8}")
-    print(f"{'floor (same steps, in-process loop)':42} {floor:9.2f} {units / floor:9.0f} {1:8.2f}")
+    print(f"{'what':42} {'seconds':>9} {'units/s':>9} {'x floor':>8} {'ms/item':>8}")
+    line = f"{'floor (same steps, in-process loop)':42} {floor:9.2f} {units / floor:9.0f}"
+    print(f"{line} {1:8.2f} {1000 * floor / count:8.2f}")
     for what, seconds, rate, versus in rows:
-        print(f"{what:42} {seconds:9.2f} {rate:9.0f} {versus:8.2f}")
+        line = f"{what:42} {seconds:9.2f} {rate:9.0f} {versus:8.2f}"
+        print(f"{line} {1000 * seconds / count:8.2f}")
+    one = [seconds for what, seconds, _, _ in rows if what == "1 worker(s): run"]
+    two = [seconds for what, seconds, _, _ in rows if what == "2 worker(s): run"]
+    if one:
+        overhead = 1000 * (one[0] - floor) / count
+        print(f"per-item overhead, 1 worker, over the bare loop: {overhead:.2f} ms")
+    if one and two:
+        print(f"scaling, 2 workers over 1: {one[0] / two[0]:.2f}x")
 
 
 if __name__ == "__main__":

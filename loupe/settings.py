@@ -217,6 +217,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "loupe")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers reconnect after a broker restart, however long it takes (messages it lost are sent
+# again by the recovery tasks: jobs and pipeline units carry their own leases in Postgres).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE = {
     # Jobs whose worker died or whose message was lost are sent again (claims prevent doubles).
     "versioning-jobs-recover": {"task": "versioning.jobs_recover", "schedule": 60.0},

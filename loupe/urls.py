@@ -8,6 +8,7 @@ from annotate import views as annotate_views
 from loupe import apis as loupe_apis
 from loupe import views
 from pipelines import apis as pipeline_apis
+from pipelines import views as pipeline_views
 from projects import apis as project_apis
 from projects import invite_views
 from projects import views as project_views
@@ -187,6 +188,16 @@ api_v1 = [
         name="api-version-sql",
     ),
     path(
+        "projects/<int:project_id>/features/",
+        pipeline_apis.ProjectFeaturesApi.as_view(),
+        name="api-project-features",
+    ),
+    path(
+        "projects/<int:project_id>/queue-priority/",
+        pipeline_apis.ProjectQueuePriorityApi.as_view(),
+        name="api-project-queue-priority",
+    ),
+    path(
         "pipeline-runs/<int:run_id>/",
         pipeline_apis.PipelineRunDetailApi.as_view(),
         name="api-pipeline-run",
@@ -207,6 +218,7 @@ urlpatterns = [
     path("projects/<int:project_id>/review/", annotate_views.review_page, name="review"),
     path("invite/<str:token>/", invite_views.invite_page, name="invite"),
     path("versions/<str:version_id>/diff/", versioning_views.diff_page, name="version-diff"),
+    path("versions/<str:version_id>/query/", pipeline_views.query_page, name="version-query"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

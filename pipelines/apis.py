@@ -3,18 +3,21 @@ access, calls one service or selector, serializes. Starting a run answers 202 wi
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http.response import HttpResponseBase
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import Invalid
+from common.errors import Invalid, NotFound
 from common.pagination import Pagination
-from pipelines import selectors, services
+from pipelines import item_features, selectors, services
 from pipelines.builtin import PIPELINES
-from pipelines.models import PipelineRun
+from pipelines.models import PipelineRun, QueueOrder, QueuePriority
+from projects.access import project_for
 from projects.models import Role
+from storage.serving import object_response
 from versioning.apis import JobOutputSerializer, job_accepted
 from versioning.selectors import version_for
 
@@ -103,17 +106,30 @@ class VersionFeaturesApi(APIView):
         parameters=[
             OpenApiParameter(
                 "step", str, required=True, description="a per-item step", pattern=r"^\w+$"
-            )
+            ),
+            OpenApiParameter("as", str, description="`parquet`: the table as a Parquet file"),
         ],
         responses=FeatureRowSerializer(many=True),
     )
-    def get(self, request: Request, version_id: str) -> Response:
+    def get(self, request: Request, version_id: str) -> HttpResponseBase:
         """A page of one step's outputs for the version's items (from its latest finished
-        run): one row per item, a field per output field."""
+        run): one row per item, a field per output field; with `as=parquet`, the whole
+        feature table as a Parquet file (`item_id` joins the version's Parquet export)."""
         version, _ = version_for(request.user, version_id, needed=Role.REVIEWER)
         step = request.query_params.get("step", "")
         if not step:
             raise Invalid({"step": ["Name the step, e.g. ?step=image_stats."]})
+        if request.query_params.get("as") == "parquet":  # the whole table, as a Parquet file
+            key = selectors.feature_table_key(version=version, step=step)
+            if key is None:
+                raise NotFound(f"No finished run of {step} on this version yet.")
+            response = object_response(
+                request, key=key, etag=key.rsplit("/", 1)[-1], mime="application/vnd.apache.parquet"
+            )
+            if response.status_code == 200:
+                name = f"{version.pk[:12]}-{step}.parquet"
+                response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
         rows = selectors.feature_rows(version=version, step=step)
         paginator = Pagination()
         page = paginator.paginate_queryset(rows, request, view=self)
@@ -147,3 +163,43 @@ class VersionSqlApi(APIView):
                 "truncated": result.truncated,
             }
         )
+
+
+class ProjectFeaturesApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, project_id: int) -> Response:
+        """The features the project's items have (managers): what the item list filters and
+        sorts by (`?feature=&min=&max=&order=`) and what can order the queue."""
+        project_for(request.user, project_id, needed=Role.MANAGER)
+        return Response({"features": item_features.feature_names(project_id=project_id)})
+
+
+class ProjectQueuePriorityApi(APIView):
+    @extend_schema_serializer(component_name="QueuePriorityRequest")
+    class InputSerializer(serializers.Serializer):
+        feature = serializers.CharField(max_length=128, allow_null=True)
+        order = serializers.ChoiceField(choices=QueueOrder.choices, default=QueueOrder.DESC)
+
+    @staticmethod
+    def _data(chosen: QueuePriority | None) -> dict[str, Any]:
+        if chosen is None:
+            return {"feature": None, "order": QueueOrder.DESC}
+        return {"feature": chosen.feature, "order": chosen.order}
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, project_id: int) -> Response:
+        """The feature the queue hands items out by, or null (default order); managers."""
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        return Response(self._data(item_features.queue_priority_of(project=project)))
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def put(self, request: Request, project_id: int) -> Response:
+        """Hand out items by a feature first (`desc`: highest first), or `feature: null` for
+        the default order; re-applied whenever a run changes that feature (managers)."""
+        project, _ = project_for(request.user, project_id, needed=Role.MANAGER)
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        chosen = item_features.queue_priority_set(
+            project=project, user=request.user, **payload.validated_data
+        )
+        return Response(self._data(chosen))

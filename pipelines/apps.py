@@ -8,6 +8,10 @@ class PipelinesConfig(AppConfig):
 
     def ready(self) -> None:
         from pipelines import services
+        from pipelines.item_features import PipelineFeatures
+        from projects import item_features
+
+        item_features.register(PipelineFeatures())
         from versioning.jobs import JobContext, job_kind_register
         from versioning.models import JobKind
 

@@ -15,10 +15,11 @@ declared inputs and per-item upstream hashes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from formats.canonical import content_hash
+from formats.canonical import canonical_json, content_hash
 from pipelines.inputs import DatasetSource, Item, ItemId
 from pipelines.steps import DATASET_SOURCES, ITEM_SOURCES, JsonValue, Step
 
@@ -64,14 +65,53 @@ def item_key(
     sources: Mapping[str, DatasetSource] | None = None,
 ) -> str:
     """Key of one per-item unit; `upstream_hashes` maps each upstream step to its output's hash
-    (for this item when that step is per-item, the dataset output's hash otherwise)."""
-    return content_hash(
-        {
-            **_step_identity(step),
-            "inputs": {**_item_sources(step, item), **_dataset_sources(step, sources or {})},
-            "upstream": {name: upstream_hashes[name] for name in step.upstream},
-        }
-    )
+    (for this item when that step is per-item, the dataset output's hash otherwise).
+
+    The hash of `item_key_material(...)`'s canonical JSON, assembled from the step's identity
+    serialised once per step (a planner computes a key per item and step: 100k items, 300k
+    keys), so only the item's inputs and upstream hashes are serialised per call."""
+    head, middle, tail = _identity_parts(step)
+    inputs = {**_item_sources(step, item), **_dataset_sources(step, sources or {})}
+    upstream = {name: upstream_hashes[name] for name in step.upstream}
+    text = head + canonical_json(inputs) + middle + canonical_json(upstream) + tail
+    return hashlib.sha256(text).hexdigest()
+
+
+def item_key_material(
+    step: Step,
+    item: Item,
+    upstream_hashes: Mapping[str, str],
+    sources: Mapping[str, DatasetSource] | None = None,
+) -> dict[str, Any]:
+    """What an item key hashes (the reference form of `item_key`)."""
+    return {
+        **_step_identity(step),
+        "inputs": {**_item_sources(step, item), **_dataset_sources(step, sources or {})},
+        "upstream": {name: upstream_hashes[name] for name in step.upstream},
+    }
+
+
+_PARTS: dict[tuple[str, int, str, str], tuple[bytes, bytes, bytes]] = {}
+
+
+def _identity_parts(step: Step) -> tuple[bytes, bytes, bytes]:
+    """The canonical JSON of the key material around its `inputs` and `upstream` values:
+    its keys sort as code, config, inputs, schema, step, upstream, version (RFC 8785 sorts
+    ASCII keys as Python does), so the bytes are exactly `canonical_json` of the whole."""
+    cache_key = (step.name, step.version, step.fingerprint, canonical_json(step.config).decode())
+    parts = _PARTS.get(cache_key)
+    if parts is None:
+        identity = _step_identity(step)
+        assert sorted([*identity, "inputs", "upstream"]) == list(_KEY_ORDER)
+        field = {name: canonical_json(value) for name, value in identity.items()}
+        head = b'{"code":' + field["code"] + b',"config":' + field["config"] + b',"inputs":'
+        middle = b',"schema":' + field["schema"] + b',"step":' + field["step"] + b',"upstream":'
+        tail = b',"version":' + field["version"] + b"}"
+        parts = _PARTS.setdefault(cache_key, (head, middle, tail))
+    return parts
+
+
+_KEY_ORDER = ("code", "config", "inputs", "schema", "step", "upstream", "version")
 
 
 def dataset_key(

@@ -8,6 +8,7 @@ is claimed again once its lease lapses.
 
 from django.db import models
 
+from projects.models import Item, Project
 from versioning.models import DatasetVersion, Job
 
 
@@ -86,6 +87,8 @@ class PipelineUnit(models.Model):
     inputs = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=UnitState.choices, default=UnitState.QUEUED)
     claimed_by = models.CharField(max_length=64, blank=True)
+    # claimed: the claim holds until then; queued: its message was sent until then (after it,
+    # the recovery sends it again: the broker may have lost it)
     lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     computed = models.BooleanField(default=False)
@@ -103,3 +106,60 @@ class PipelineUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} unit {self.pk} ({self.state})"
+
+
+class ItemFeature(models.Model):
+    """A numeric feature of an item, `step.field` (e.g. `image_stats.blur`), from the latest
+    finished run over one of its project's versions: what the item list filters and sorts by
+    and what the queue can be prioritised by (projects and annotate read it through seams)."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="features")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=128)
+    value = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "name"], name="item_feature_unique"),
+        ]
+        indexes = [models.Index(fields=["project", "name", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value} of item {self.item_id}"
+
+
+class FeatureSource(models.Model):
+    """Which feature table last filled a project's `ItemFeature` rows of a step: a run whose
+    table is the same (nothing changed) rewrites nothing."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    step = models.CharField(max_length=64)
+    table = models.CharField(max_length=255)
+    version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "step"], name="feature_source_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} features of project {self.project_id}"
+
+
+class QueueOrder(models.TextChoices):
+    DESC = "desc"
+    ASC = "asc"
+
+
+class QueuePriority(models.Model):
+    """A manager's choice: hand out the project's items by this feature first (the data
+    flywheel, e.g. the most uncertain predictions first). Applied to `Item.priority` when set
+    and again whenever the project's features change."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="+")
+    feature = models.CharField(max_length=128)
+    order = models.CharField(max_length=4, choices=QueueOrder.choices, default=QueueOrder.DESC)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"queue of project {self.project_id} by {self.feature} {self.order}"

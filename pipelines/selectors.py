@@ -68,16 +68,25 @@ def _latest_features(version: DatasetVersion) -> dict[str, Any]:
     return dict(run.features) if run else {}
 
 
-def feature_rows(*, version: DatasetVersion, step: str) -> list[dict[str, Any]]:
-    """A per-item step's outputs for the version's items (latest finished run), by item id."""
+def feature_table_key(*, version: DatasetVersion, step: str) -> str | None:
+    """The storage key of a per-item step's Parquet feature table for the version (its latest
+    finished run): `item_id` then a column per output field. None before any run of it."""
     entry = _latest_features(version).get(step)
     if entry is None:
         if step not in default_registry:
             raise Invalid({"step": [f"Unknown step {step!r}."]})
-        return []  # no finished run of it on this version yet
+        return None  # no finished run of it on this version yet
     if "table" not in entry:
         raise Invalid({"step": [f"{step!r} is a dataset step: its output is one value."]})
-    with default_storage.open(entry["table"], "rb") as handle:
+    return str(entry["table"])
+
+
+def feature_rows(*, version: DatasetVersion, step: str) -> list[dict[str, Any]]:
+    """A per-item step's outputs for the version's items (latest finished run), by item id."""
+    key = feature_table_key(version=version, step=step)
+    if key is None:
+        return []
+    with default_storage.open(key, "rb") as handle:
         table = pq.read_table(io.BytesIO(handle.read()))
     rows: list[dict[str, Any]] = table.to_pylist()
     return rows
@@ -153,3 +162,14 @@ def version_sql(*, version: DatasetVersion, sql: str, max_rows: int = SQL_MAX_RO
             )
         except (SqlRefused, SqlError) as error:
             raise Invalid({"sql": [str(error)]}) from None
+
+
+def version_schema(*, version: DatasetVersion) -> dict[str, list[tuple[str, str]]]:
+    """The tables a query over the version can read, each with its columns and their types."""
+    with tempfile.TemporaryDirectory(prefix="loupe-sql-") as directory:
+        tables = _version_tables(version, Path(directory))
+        first = {"items": 0, "shapes": 1}  # then the feature tables by name
+        return {
+            name: [(field.name, str(field.type)) for field in pq.read_schema(path)]
+            for name, path in sorted(tables.items(), key=lambda t: (first.get(t[0], 2), t[0]))
+        }

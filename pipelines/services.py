@@ -43,6 +43,7 @@ from pipelines.builtin import PIPELINES
 from pipelines.dag import Dag, PipelineError, build_dag
 from pipelines.features import feature_table
 from pipelines.inputs import DatasetSource, Item
+from pipelines.item_features import features_index
 from pipelines.keys import dataset_key, item_key, output_hash
 from pipelines.loaders import ObjectStorageLoader, items_from_rows, version_rows
 from pipelines.models import PipelineRun, PipelineUnit, RunStatus, UnitState
@@ -257,7 +258,7 @@ def _walk(
             seen = units.get(key)
             if output is not None:
                 if key not in hash_of:
-                    hash_of[key] = output_hash(output)
+                    hash_of[key] = store.output_hash(key) or output_hash(output)
                 fresh = seen is not None and seen.computed and key not in counted
                 counts["computed" if fresh else "reused"] += 1
                 counted.add(key)
@@ -347,6 +348,9 @@ def pipeline_run_advance(*, run_id: int, repair: bool = False) -> None:
 
 
 def _round_start(run: PipelineRun, units: list[PipelineUnit]) -> None:
+    sent_until = timezone.now() + _lease()
+    for unit in units:
+        unit.lease_until = sent_until
     PipelineUnit.objects.bulk_create(units, batch_size=1000, ignore_conflicts=True)
     PipelineRun.objects.filter(pk=run.pk).update(
         outstanding=F("outstanding") + len(units), rounds=F("rounds") + 1
@@ -358,11 +362,17 @@ def _round_start(run: PipelineRun, units: list[PipelineUnit]) -> None:
 
 
 def _dispatch(run_id: int, unit_ids: list[int]) -> None:
+    """Send the units in batches. Queued units carry a "sent until" lease: a message lost with
+    the broker (down, restarted empty) or not sent is sent again by `pipelines_recover` once it
+    lapses, so a broker error here is logged, never raised into the committed round."""
     from pipelines.tasks import run_batch  # tasks import the services; the edge is here only
 
     size = max(1, settings.PIPELINE_BATCH_SIZE)
-    for start in range(0, len(unit_ids), size):
-        run_batch.delay(run_id, unit_ids[start : start + size])
+    try:
+        for start in range(0, len(unit_ids), size):
+            run_batch.delay(run_id, unit_ids[start : start + size])
+    except Exception as error:  # the broker is down: the recovery sends them later
+        logger.warning("pipeline run %s: units not sent (%s), recovery resends them", run_id, error)
 
 
 def _run_finish(run: PipelineRun, walk: Walk, units: dict[str, UnitSeen]) -> None:
@@ -373,6 +383,12 @@ def _run_finish(run: PipelineRun, walk: Walk, units: dict[str, UnitSeen]) -> Non
     run.status = RunStatus.SUCCEEDED
     run.steps = walk.counts
     run.features = _features_write(walk)
+    features_index(
+        version=run.version,
+        item_outputs=walk.item_outputs,
+        dataset_outputs=walk.dataset_outputs,
+        sources={name: entry.get("table") or entry["key"] for name, entry in run.features.items()},
+    )
     run.finished_at = timezone.now()
     for name, value in totals.items():
         setattr(run, name, value)
@@ -484,6 +500,10 @@ def units_claim(
 
 Outcome = tuple[PipelineUnit, str, bool, str]  # unit, state, computed, error
 FLUSH_EVERY = 50
+
+
+def pipeline_run_finished(*, run_id: int) -> bool:
+    return not PipelineRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).exists()
 
 
 def _units_finish(outcomes: Sequence[Outcome], token: str) -> int:
@@ -610,7 +630,7 @@ def pipeline_units_process(
     except TRANSIENT:
         PipelineUnit.objects.filter(
             run_id=run_id, claimed_by=token, state=UnitState.CLAIMED
-        ).update(state=UnitState.QUEUED, lease_until=None)
+        ).update(state=UnitState.QUEUED, lease_until=timezone.now() + _lease())
         raise
     if PipelineRun.objects.filter(pk=run_id, outstanding__lte=0, status=RunStatus.RUNNING).exists():
         pipeline_run_advance(run_id=run_id)
@@ -653,16 +673,26 @@ def pipeline_run_execute(*, job: Job, progress: Progress | None = None) -> dict[
 
 
 def pipelines_recover() -> dict[str, int]:
-    """Beat, every minute: send again the units whose worker died (lease lapsed; their message
-    is unacknowledged with the dead worker), and advance runs whose round is over but which no
-    worker advanced. Safe any time: claims decide who computes what."""
+    """Beat, every minute: send again the units whose worker died (claimed, lease lapsed; their
+    message is unacknowledged with the dead worker) or whose message was lost (queued, sent
+    longer than a lease ago: the broker restarted empty, or was down when they were sent), each
+    at most once per lease; and advance runs whose round is over but which no worker advanced.
+    Safe any time: claims decide who computes what."""
     now = timezone.now()
     sent = advanced = 0
+    lapsed = Q(lease_until__lt=now) & (Q(state=UnitState.CLAIMED) | Q(state=UnitState.QUEUED)) | Q(
+        state=UnitState.QUEUED, lease_until__isnull=True
+    )
     for run_id in PipelineRun.objects.filter(status=RunStatus.RUNNING).values_list("pk", flat=True):
-        lapsed = PipelineUnit.objects.filter(
-            run_id=run_id, state=UnitState.CLAIMED, lease_until__lt=now
-        ).order_by("pk")
-        ids = list(lapsed.values_list("pk", flat=True))
+        with transaction.atomic():
+            rows = PipelineUnit.objects.filter(lapsed, run_id=run_id)
+            if connection.features.has_select_for_update_skip_locked:
+                rows = rows.select_for_update(skip_locked=True)
+            ids = list(rows.order_by("pk").values_list("pk", flat=True))
+            # Queued ones are not re-sent before another lease; claimed ones stay claimable.
+            PipelineUnit.objects.filter(pk__in=ids, state=UnitState.QUEUED).update(
+                lease_until=now + _lease()
+            )
         if ids:
             _dispatch(run_id, ids)
             sent += len(ids)

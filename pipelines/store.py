@@ -18,6 +18,7 @@ class PostgresStore:
         self._buffered = buffered  # puts wait for `flush` (one INSERT, one commit per batch)
         self._pending: dict[str, PipelineOutput] = {}
         self._cache: dict[str, Any] = {}
+        self._hashes: dict[str, str] = {}  # output_hash as stored, for prefetched keys
         self._absent: set[str] = set()
         self._step_of = dict(step_of or {})
         self.step = ""  # the step whose outputs `put` writes, when `step_of` does not name it
@@ -27,8 +28,13 @@ class PostgresStore:
         wanted = sorted({key for key in keys if key not in self._cache and key not in self._absent})
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
-            found = dict(PipelineOutput.objects.filter(key__in=chunk).values_list("key", "output"))
-            self._cache.update(found)
+            rows = PipelineOutput.objects.filter(key__in=chunk).values_list(
+                "key", "output", "output_hash"
+            )
+            found = set()
+            for key, output, digest in rows:
+                self._cache[key], self._hashes[key] = output, digest
+                found.add(key)
             self._absent.update(key for key in chunk if key not in found)
 
     def has(self, key: str) -> bool:
@@ -45,6 +51,11 @@ class PostgresStore:
         self._cache[key] = row
         return row
 
+    def output_hash(self, key: str) -> str | None:
+        """The stored output's hash (`output_hash` column) of a prefetched or put key: a
+        planner walking 100k stored outputs reads their hashes instead of re-serialising."""
+        return self._hashes.get(key)
+
     def put(self, key: str, output: Any) -> None:
         """Idempotent: a key already stored keeps its first value (`ignore_conflicts`)."""
         self.puts += 1
@@ -54,6 +65,7 @@ class PostgresStore:
             output=output,
             output_hash=content_hash(output),
         )
+        self._hashes[key] = self._pending[key].output_hash
         self._absent.discard(key)
         self._cache[key] = output
         if not self._buffered:

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from pipelines.services import (
     TRANSIENT,
+    pipeline_run_finished,
     pipeline_units_process,
     pipelines_nightly,
     pipelines_recover,
@@ -25,10 +26,27 @@ LEASE = settings.PIPELINE_UNIT_LEASE_SECONDS
 )
 def run_batch(self: Any, run_id: int, batch: list[int]) -> int:
     """Claim these units of the run (those still claimable), compute, count them off."""
+    if run_id in _finished:
+        return 0
     try:
-        return pipeline_units_process(run_id=run_id, unit_ids=batch)
+        claimed = pipeline_units_process(run_id=run_id, unit_ids=batch)
     except TRANSIENT as error:
         raise self.retry(exc=error, countdown=min(120, 2 * 2**self.request.retries)) from error
+    if not claimed and pipeline_run_finished(run_id=run_id):
+        _remember_finished(run_id)
+    return claimed
+
+
+# Runs this process saw finished: the batches still queued for them (the run's job or other
+# workers claimed their units first) are dropped without a database round trip, so a queue
+# holding a finished run's leftovers drains in moments instead of delaying the next run.
+_finished: set[int] = set()
+
+
+def _remember_finished(run_id: int) -> None:
+    if len(_finished) > 10_000:
+        _finished.clear()
+    _finished.add(run_id)
 
 
 @shared_task(name="pipelines.nightly", time_limit=600)  # type: ignore[untyped-decorator]

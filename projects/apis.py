@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 from common.pagination import paginated_response
 from projects import services
 from projects.access import item_for, project_for, require_project_creator
+from projects.item_features import FEATURE_FIELD, item_features
+from projects.item_features import PARAMETERS as FEATURE_PARAMETERS
 from projects.item_roles import ROLE_FIELD, item_roles
 from projects.models import Item, ItemRole, Project, Role
 from projects.selectors import items_visible_to, project_members, projects_visible_to
@@ -213,6 +215,12 @@ class ManagerItemOutputSerializer(ItemOutputSerializer):
     role = serializers.CharField(source=ROLE_FIELD)
 
 
+class FeatureItemOutputSerializer(ManagerItemOutputSerializer):
+    """In a list filtered or sorted by a feature: its value for the item."""
+
+    feature = serializers.FloatField(source=FEATURE_FIELD)
+
+
 def item_data(items: list[Item], *, role: str) -> Any:
     """Items as their caller may see them (the role only for managers), in the given order."""
     if role != Role.MANAGER:
@@ -256,6 +264,10 @@ class ProjectItemsApi(APIView):
         role = request.query_params.get("role")
         if role:
             items = items.filter(**{ROLE_FIELD: role})
+        if request.query_params.get("feature"):  # filter and sort by a pipeline's feature
+            params = {name: request.query_params.get(name, "") for name in FEATURE_PARAMETERS}
+            items = item_features().apply(items, project_id=project_id, params=params)
+            return paginated_response(request, items, FeatureItemOutputSerializer)
         return paginated_response(request, items, ManagerItemOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: UploadOutputSerializer})

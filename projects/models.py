@@ -169,13 +169,22 @@ class Item(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     # Claims handed out by the queue; compared with project.overlap inside the claiming UPDATE.
     assigned_count = models.PositiveIntegerField(default=0)
+    # Queue rank: the queue hands out lower first, like P1 before P2 (null: after every ranked
+    # item, by id); set by a manager's "prioritise the queue by feature X" (pipelines).
+    priority = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["project", "asset"], name="item_asset_unique"),
         ]
-        indexes = [models.Index(fields=["project", "assigned_count", "id"])]
+        indexes = [
+            models.Index(fields=["project", "assigned_count", "id"]),
+            # the queue's claim order (annotate._claim_one); Postgres puts nulls last ascending
+            models.Index(
+                fields=["project", "assigned_count", "priority", "id"], name="item_queue_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"item {self.pk} of project {self.project_id}"

@@ -369,6 +369,14 @@ ENDPOINTS: dict[str, tuple[str, str, Any, tuple[int, int, int, int, int]]] = {
         {"sql": "SELECT count(*) FROM items"},
         (401, 404, 403, 200, 200),
     ),
+    "project-features": ("get", f"{P}/features/", None, (401, 404, 403, 403, 200)),
+    "queue-priority": ("get", f"{P}/queue-priority/", None, (401, 404, 403, 403, 200)),
+    "queue-priority-set": (
+        "put",
+        f"{P}/queue-priority/",
+        {"feature": None},
+        (401, 404, 403, 403, 200),
+    ),
     "imports": ("post", f"{P}/imports/", "IMPORT", (401, 404, 403, 403, 202)),
     "predictions-task": (
         "get",

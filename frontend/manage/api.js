@@ -405,3 +405,17 @@ export function progressGet(projectId, itemIds = []) {
 export function qualityDashboard(projectId) {
   return request("GET", `projects/${projectId}/quality/dashboard/`);
 }
+
+/**
+ * One read-only SELECT over a version's tables (pipelines' SQL endpoint).
+ * @param {string} versionId
+ * @param {string} sql
+ * @param {number} maxRows
+ * @returns {Promise<{columns: string[], rows: unknown[][], truncated: boolean}>}
+ */
+export function versionSql(versionId, sql, maxRows) {
+  return request("POST", `versions/${encodeURIComponent(versionId)}/sql/`, {
+    sql,
+    max_rows: maxRows,
+  });
+}

@@ -332,7 +332,22 @@ export function versionsPanel({ projectId, root, canManage, hook }) {
         ),
         form,
       ),
-      h("div", { class: "version-actions" }, exportMenu(version), compareSelect(version)),
+      h(
+        "div",
+        { class: "version-actions" },
+        exportMenu(version),
+        compareSelect(version),
+        h(
+          "a",
+          {
+            class: "button small",
+            href: `/versions/${encodeURIComponent(version.id)}/query/`,
+            testid: "version-query",
+            title: "SQL over this version's items, shapes and pipeline features",
+          },
+          "Query",
+        ),
+      ),
       exportArea(version.id),
     );
   };

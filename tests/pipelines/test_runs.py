@@ -202,3 +202,18 @@ def test_recovery_resends_units_whose_worker_died_and_nothing_is_computed_twice(
     assert (run.status, run.computed, run.failed) == ("succeeded", 3 * ITEM_STEPS + 3, 0)
     assert PipelineUnit.objects.filter(run=run).count() == 3 * ITEM_STEPS + 3
     assert PipelineUnit.objects.filter(run=run, attempts=2).count() == len(claimed)
+
+
+def test_batches_left_queued_for_a_finished_run_are_dropped_without_a_query(
+    version, manager, django_assert_num_queries
+):
+    from pipelines.tasks import _finished, run_batch
+
+    _, version = version
+    run = run_of(pipeline_job(version, manager))
+    units = list(PipelineUnit.objects.filter(run=run).values_list("pk", flat=True)[:2])
+
+    assert run_batch.apply(args=(run.pk, units)).get() == 0  # done already: nothing claimed
+    assert run.pk in _finished
+    with django_assert_num_queries(0):
+        assert run_batch.apply(args=(run.pk, units)).get() == 0

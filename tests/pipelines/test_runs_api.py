@@ -1,5 +1,8 @@
 """The pipelines REST API: start a run, read its progress, its features, SQL over a version."""
 
+import io
+
+import pyarrow.parquet as pq
 import pytest
 
 from tests.pipelines.factories import labelled_version
@@ -128,3 +131,21 @@ def test_features_of_an_unknown_step_are_a_field_error(api, reviewer, version):
     assert response.status_code == 400
     fresh = api(reviewer).get(f"/api/v1/versions/{version.pk}/features/?step=phash")
     assert (fresh.status_code, fresh.json()["count"]) == (200, 0)  # not run yet
+
+
+def test_a_feature_table_downloads_as_parquet_keyed_by_item(api, manager, reviewer, version):
+    items, version = version
+    url = f"/api/v1/versions/{version.pk}/features/?step=image_stats&as=parquet"
+    before = api(reviewer).get(url)
+    _run(api, manager, version)
+
+    response = api(reviewer).get(url)
+
+    assert before.status_code == 404
+    assert response.status_code == 200
+    assert ".parquet" in response["Content-Disposition"]
+    table = pq.read_table(io.BytesIO(b"".join(response.streaming_content)))
+    assert sorted(table.column("item_id").to_pylist()) == sorted(item.pk for item in items)
+    assert {"blur", "brightness"} <= set(table.column_names)
+    dataset_step = api(reviewer).get(url.replace("image_stats", "near_duplicates"))
+    assert dataset_step.status_code == 400
