@@ -1,5 +1,6 @@
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from django.utils import timezone
@@ -22,9 +23,9 @@ def counting_kind() -> Any:
         context.progress(1, 2)
         return {"runs": len(runs)}
 
-    jobs.JOB_WORKERS["pipeline"] = work
-    yield runs
-    del jobs.JOB_WORKERS["pipeline"]
+    # patch.dict puts back what was registered before (the real pipeline worker), not nothing.
+    with patch.dict(jobs.JOB_WORKERS, {"pipeline": work}):
+        yield runs
 
 
 def job_queued(project, user, **fields: Any) -> Job:
@@ -87,12 +88,9 @@ def test_a_failing_job_records_its_error(project, manager):
     def work(context: jobs.JobContext) -> dict[str, Any]:
         raise ValueError("bad pixels")
 
-    jobs.JOB_WORKERS["pipeline"] = work
-    try:
+    with patch.dict(jobs.JOB_WORKERS, {"pipeline": work}):
         job = job_queued(project, manager)
         outcome = job_execute(job_id=job.pk)
-    finally:
-        del jobs.JOB_WORKERS["pipeline"]
 
     job.refresh_from_db()
     assert outcome.status == "failed"
@@ -138,16 +136,13 @@ def test_a_transient_error_gives_the_claim_back_for_the_retry(project, manager):
             raise OperationalError("server closed the connection")
         return {"ok": True}
 
-    jobs.JOB_WORKERS["pipeline"] = work
-    try:
+    with patch.dict(jobs.JOB_WORKERS, {"pipeline": work}):
         job = job_queued(project, manager)
         with pytest.raises(OperationalError):
             job_execute(job_id=job.pk, transient=(OperationalError,))
         job.refresh_from_db()
         released = (job.status, job.lease_until, job.attempts)
         retried = job_execute(job_id=job.pk, transient=(OperationalError,))
-    finally:
-        del jobs.JOB_WORKERS["pipeline"]
 
     job.refresh_from_db()
     assert released == ("queued", None, 1)

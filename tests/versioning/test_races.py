@@ -1,5 +1,7 @@
 """Real threads, one database connection each (SQLite file or Postgres)."""
 
+from unittest.mock import patch
+
 import pytest
 
 from tests.annotate.test_queue import run_at_once
@@ -44,12 +46,9 @@ def test_concurrent_deliveries_of_one_job_run_it_once(project, manager):
         runs.append(context.job.pk)
         return {}
 
-    job_module.JOB_WORKERS["pipeline"] = work
-    try:
+    with patch.dict(job_module.JOB_WORKERS, {"pipeline": work}):
         job = Job.objects.create(kind="pipeline", project=project, created_by=manager)
         outcomes = run_at_once(6, lambda index: job_execute(job_id=job.pk))
-    finally:
-        del job_module.JOB_WORKERS["pipeline"]
 
     assert runs == [job.pk]
     assert sum(outcome.ran for outcome in outcomes) == 1
