@@ -1,4 +1,5 @@
-"""Parquet tables for DuckDB and pandas: items, shapes and attributes, in a zip.
+"""Parquet tables for DuckDB and pandas: items, shapes and attributes, in a zip; with
+`features`, also one `features/<step>.parquet` per derived feature table (keyed by `item_id`).
 
 Each table is written in row groups of BATCH_ROWS as the items stream past (one pass per
 table), so memory stays flat. Writer options are fixed and pyarrow writes no timestamps, so a
@@ -6,7 +7,7 @@ version exports to the same bytes for as long as the pinned pyarrow is the same.
 """
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, BinaryIO
 
 import pyarrow as pa
@@ -63,8 +64,15 @@ ATTRIBUTES = pa.schema(
 )
 
 
-def write_parquet(out: BinaryIO, *, labels: list[Label], items: ItemSource) -> None:
-    """Stream items.parquet, shapes.parquet and attributes.parquet into one zip."""
+def write_parquet(
+    out: BinaryIO,
+    *,
+    labels: list[Label],
+    items: ItemSource,
+    features: Mapping[str, pa.Table] | None = None,
+) -> None:
+    """Stream items.parquet, shapes.parquet and attributes.parquet into one zip, then each of
+    `features` ({step: table}) as features/<step>.parquet, by step name."""
     tables: list[tuple[str, pa.Schema, Callable[[ItemShapes], Iterator[Row]]]] = [
         ("items.parquet", ITEMS, _item_rows),
         ("shapes.parquet", SHAPES, _shape_rows),
@@ -75,10 +83,16 @@ def write_parquet(out: BinaryIO, *, labels: list[Label], items: ItemSource) -> N
             # Parquet pages are already zstd-compressed; deflating them again gains nothing.
             with archive.member(name, compress=False) as stream:
                 _write_table(stream, schema, (row for e in in_item_order(items) for row in rows(e)))
+        for step in sorted(features or {}):
+            with archive.member(f"features/{step}.parquet", compress=False) as stream:
+                table = (features or {})[step]
+                writer = _writer(stream, table.schema)
+                writer.write_table(table, row_group_size=BATCH_ROWS)
+                writer.close()
 
 
-def _write_table(stream: IO[bytes], schema: pa.Schema, rows: Iterator[Row]) -> None:
-    writer = pq.ParquetWriter(
+def _writer(stream: IO[bytes], schema: pa.Schema) -> pq.ParquetWriter:
+    return pq.ParquetWriter(
         stream,
         schema,
         compression="zstd",
@@ -87,6 +101,10 @@ def _write_table(stream: IO[bytes], schema: pa.Schema, rows: Iterator[Row]) -> N
         write_statistics=True,
         version="2.6",
     )
+
+
+def _write_table(stream: IO[bytes], schema: pa.Schema, rows: Iterator[Row]) -> None:
+    writer = _writer(stream, schema)
     batch: list[Row] = []
     for row in rows:
         batch.append(row)

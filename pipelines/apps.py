@@ -12,6 +12,10 @@ class PipelinesConfig(AppConfig):
         from projects import item_features
 
         item_features.register(PipelineFeatures())
+        from pipelines.selectors import VersionFeatureTables
+        from versioning import version_features
+
+        version_features.register(VersionFeatureTables())
         from versioning.jobs import JobContext, job_kind_register
         from versioning.models import JobKind
 

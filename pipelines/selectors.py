@@ -173,3 +173,20 @@ def version_schema(*, version: DatasetVersion) -> dict[str, list[tuple[str, str]
             name: [(field.name, str(field.type)) for field in pq.read_schema(path)]
             for name, path in sorted(tables.items(), key=lambda t: (first.get(t[0], 2), t[0]))
         }
+
+
+class VersionFeatureTables:
+    """A version's feature tables for its Parquet export (installed into versioning by
+    `PipelinesConfig`): each per-item step of the latest finished run, its `item_id` as int64
+    like the export's items table."""
+
+    def tables(self, version: DatasetVersion) -> dict[str, pa.Table]:
+        tables = {}
+        for step, entry in sorted(_latest_features(version).items()):
+            if "table" not in entry:
+                continue  # a dataset step: one value, no per-item table
+            with default_storage.open(entry["table"], "rb") as handle:
+                table = pq.read_table(io.BytesIO(handle.read()))
+            item_ids = table.column("item_id").cast(pa.int64())
+            tables[step] = table.set_column(0, "item_id", item_ids)
+        return tables

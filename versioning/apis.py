@@ -174,6 +174,12 @@ class VersionExportsApi(APIView):
             default=list,
             help_text="Only items with a shape of these classes, and only those shapes.",
         )
+        features = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Parquet only: add the version's pipeline feature tables"
+            " (features/<step>.parquet, keyed by item_id; latest finished run).",
+        )
 
     @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
     def post(self, request: Request, version_id: str) -> Response:
@@ -183,7 +189,11 @@ class VersionExportsApi(APIView):
         data = payload.validated_data
         filters = item_filters(version=version, splits=data["splits"], classes=data["classes"])
         job = services.version_export_request(
-            version=version, user=request.user, format=data["format"], filters=filters
+            version=version,
+            user=request.user,
+            format=data["format"],
+            filters=filters,
+            features=data["features"],
         )
         return job_accepted(job)
 

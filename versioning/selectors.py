@@ -70,7 +70,8 @@ def job_export_file(*, job: Job) -> ExportFile:
         export = ExportFile.objects.filter(
             version_id=job.result.get("version"), sha256=job.result.get("sha256")
         ).first()
-    if export is None and job.kind == JobKind.EXPORT and job.params.get("filters") and job.result:
+    by_hash = job.params.get("filters") or job.params.get("features")
+    if export is None and job.kind == JobKind.EXPORT and by_hash and job.result:
         export = _filtered_export_file(job)
     if export is None:
         raise NotFound("This job has no file to download (yet).")
@@ -78,7 +79,8 @@ def job_export_file(*, job: Job) -> ExportFile:
 
 
 def _filtered_export_file(job: Job) -> ExportFile | None:
-    """A filtered export (a cut of the version) has no row: its file is named by its job."""
+    """A filtered export (a cut of the version) or one with feature tables has no row: its
+    file is named by its job."""
     if job.status != JobStatus.SUCCEEDED:
         return None
     result: dict = job.result or {}

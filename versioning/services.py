@@ -37,11 +37,13 @@ from versioning.models import (
     VersionItem,
     VersionTag,
 )
+from versioning.version_features import version_features
 
 SOURCES = ("accepted", "submitted")
 ROW_BATCH = 5000
 BLOB_BATCH = 500
 TAG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+FEATURES_FORMAT = "parquet"  # the one codec that carries feature tables
 # Which accepted document stands for an item when several are: consensus over review over an
 # annotator's, then the most recently changed.
 KIND_RANK: dict[str, int] = {
@@ -541,18 +543,30 @@ def version_tag_delete(*, project: Project, user: User, name: str) -> None:
 
 @transaction.atomic
 def version_export_request(
-    *, version: DatasetVersion, user: User, format: str, filters: ItemFilters | None = None
+    *,
+    version: DatasetVersion,
+    user: User,
+    format: str,
+    filters: ItemFilters | None = None,
+    features: bool = False,
 ) -> Job:
-    """Reviewers and managers export (read-only for the project); the job writes the file."""
+    """Reviewers and managers export (read-only for the project); the job writes the file.
+    With `features` (Parquet only), the version's feature tables go in too."""
     if not role_at_least(project_role(user=user, project_id=version.project_id), Role.REVIEWER):
         raise PermissionDenied("Exporting needs the reviewer or manager role.")
     available = sorted(exporters())
     if format not in available:
         choices = ", ".join(available) or "none installed"
         raise Invalid({"format": [f"Unknown format {format!r}; use one of: {choices}."]})
+    if features and format != FEATURES_FORMAT:
+        raise Invalid(
+            {"features": [f"Feature tables export only with the {FEATURES_FORMAT} format."]}
+        )
     params: dict[str, Any] = {"version": version.pk, "format": format}
     if filters:
         params["filters"] = filters.as_params()
+    if features:
+        params["features"] = True
     return job_create(kind=JobKind.EXPORT, project=version.project, user=user, params=params)
 
 
@@ -574,31 +588,42 @@ def version_export(*, job: Job, progress: Progress | None = None) -> dict[str, A
     of a version in a format has the same bytes."""
     version = DatasetVersion.objects.get(pk=job.params["version"])
     name = job.params["format"]
-    # A cut of the version (by split or class) is stored by hash, not as the version's export.
+    # A cut of the version (by split or class), or one with the feature tables (which change
+    # with each pipeline run), is stored by hash, not as the version's export.
     filters = ItemFilters.from_params(job.params.get("filters"))
-    stored = None if filters else ExportFile.objects.filter(version=version, format=name).first()
+    with_features = bool(job.params.get("features"))
+    by_hash = bool(filters) or with_features
+    stored = None if by_hash else ExportFile.objects.filter(version=version, format=name).first()
     if stored is not None:
         return export_result(stored, job=job, reused=True)
     exporter = exporters().get(name)
     if exporter is None:
         raise Invalid({"format": [f"The {name} codec is not installed."]})
     extension = exporter.extension.lstrip(".")
+    options: dict[str, Any] = {}
+    if with_features:
+        options["features"] = version_features().tables(version)
     total = version.stats.get("items", 0)
     if progress:
         progress(0, total)
     with tempfile.TemporaryFile() as spool:
         items = _reporting(version_items(version, filters), progress)
-        exporter.write(spool, labels=version.labels, items=items)
+        exporter.write(spool, labels=version.labels, items=items, **options)
         size, sha256 = _file_digest(spool)
         key = f"exports/{version.pk}/{name}-{sha256}.{extension}"
         if not default_storage.exists(key):
             spool.seek(0)
             default_storage.save(key, File(spool, name=key))
     fields = {"sha256": sha256, "size": size, "storage_key": key, "media_type": exporter.media_type}
-    if filters:
-        return export_result(
+    if by_hash:
+        result = export_result(
             ExportFile(version=version, format=name, **fields), job=job, reused=False
         )
+        if with_features:
+            result["features"] = sorted(options["features"])
+            if not options["features"]:
+                result["note"] = "No finished pipeline run over this version: no feature tables."
+        return result
     export, created = ExportFile.objects.get_or_create(
         version=version, format=name, defaults=fields
     )

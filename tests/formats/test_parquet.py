@@ -95,3 +95,20 @@ def test_an_empty_version_still_has_its_three_tables() -> None:
 
     assert [t.num_rows for t in read.values()] == [0, 0, 0]
     assert read["shapes.parquet"].schema.names[:4] == ["item_id", "shape_id", "label", "kind"]
+
+
+def test_feature_tables_follow_the_three_tables_by_step_name_with_the_same_bytes() -> None:
+    entries = [every_kind(1), every_kind(2)]
+    blur = pa.table({"item_id": pa.array([1, 2], pa.int64()), "blur": [0.5, 2.0]})
+    size = pa.table({"item_id": pa.array([2], pa.int64()), "value": ["big"]})
+    features = {"zeta": size, "alpha": blur}
+
+    data = export(write_parquet, entries, labels=LABELS, features=features)
+
+    read = tables(data)
+    assert list(read)[3:] == ["features/alpha.parquet", "features/zeta.parquet"]
+    assert read["features/alpha.parquet"].equals(blur)
+    assert read["features/zeta.parquet"].to_pylist() == [{"item_id": 2, "value": "big"}]
+    assert export(write_parquet, entries, labels=LABELS, features=dict(features)) == data
+    plain = tables(export(write_parquet, entries, labels=LABELS, features={}))
+    assert list(plain) == ["items.parquet", "shapes.parquet", "attributes.parquet"]
