@@ -19,7 +19,7 @@ const API_ROOT = "/api/v1/";
  *   labels?: LabelClass[]}} ProjectFields
  * @typedef {{sha256: string, width: number, height: number, size: number, mime: string}} Asset
  * @typedef {{id: number, name: string, role?: string, split: string, asset: Asset,
- *   thumbnail_url: string, image_url: string}} Item
+ *   thumbnail_url: string, image_url: string, feature?: number}} Item
  * @typedef {{user_id: number, username: string, role: string}} Member
  * @typedef {{items: Item[], created: number, duplicates: number,
  *   refused: {name: string, reason: string}[]}} UploadReport
@@ -163,13 +163,41 @@ export function projectUpdate(projectId, fields) {
 }
 
 /**
+ * `filter` (managers): only items with the pipeline feature, sorted by it, each with its value.
+ * @typedef {{feature: string, order: string, min: string, max: string}} FeatureFilter
+ */
+
+/**
  * @param {number} projectId
- * @param {{page?: number, role?: string, pageSize?: number}} [options]
+ * @param {{page?: number, role?: string, pageSize?: number, filter?: FeatureFilter | null}} [options]
  * @returns {Promise<Page<Item>>}
  */
-export function itemsList(projectId, { page = 1, role = "", pageSize } = {}) {
-  const search = query({ page, role, page_size: pageSize });
+export function itemsList(projectId, { page = 1, role = "", pageSize, filter = null } = {}) {
+  const search = query({ page, role, page_size: pageSize, ...(filter?.feature ? filter : {}) });
   return request("GET", `projects/${projectId}/items/${search}`);
+}
+
+/** The pipeline features the project's items have (managers). @param {number} projectId */
+export async function featuresList(projectId) {
+  const data = /** @type {{features: string[]}} */ (
+    await request("GET", `projects/${projectId}/features/`)
+  );
+  return data.features;
+}
+
+/**
+ * The feature the annotators' queue hands items out by; `feature: null` is the default order.
+ * @typedef {{feature: string | null, order: string}} QueuePriority
+ */
+
+/** @param {number} projectId @returns {Promise<QueuePriority>} */
+export function queuePriorityGet(projectId) {
+  return request("GET", `projects/${projectId}/queue-priority/`);
+}
+
+/** @param {number} projectId @param {QueuePriority} priority @returns {Promise<QueuePriority>} */
+export function queuePrioritySet(projectId, priority) {
+  return request("PUT", `projects/${projectId}/queue-priority/`, priority);
 }
 
 /** @param {number} projectId @returns {Promise<Member[]>} */

@@ -1,15 +1,19 @@
 // @ts-check
-/** The items grid: thumbnails linking to the labeling page, a role filter and pages. */
+/**
+ * The items grid: thumbnails linking to the labeling page, a role filter and pages; for
+ * managers also a pipeline feature to sort and filter by (item-features.js), its value on each tile.
+ */
 
 import { itemsList, progressGet } from "./api.js";
 import { $, errorText, h, plural, replace, say } from "./dom.js";
+import { featureBar, featureText } from "./item-features.js";
 
 /** @typedef {import("./api.js").Item} Item */
 
 const PAGE_SIZE = 48; // a multiple of the grid's common column counts (4, 6, 8)
 
-/** @param {Item} item */
-function tile(item) {
+/** @param {Item} item @param {string} [featureName] the feature the list is sorted by */
+function tile(item, featureName) {
   const { width, height } = item.asset;
   return h(
     "a",
@@ -39,6 +43,19 @@ function tile(item) {
           ? h("span", { class: `badge badge-${item.role}` }, item.role)
           : null,
       ),
+      typeof item.feature === "number" && featureName
+        ? h(
+            "span",
+            {
+              class: "tile-feature",
+              testid: "item-feature",
+              "data-value": item.feature,
+              title: `${featureName} = ${item.feature}`,
+            },
+            `${featureName.split(".").pop()} `,
+            h("strong", {}, featureText(item.feature)),
+          )
+        : null,
     ),
   );
 }
@@ -77,10 +94,10 @@ async function showStatuses(projectId, grid, items) {
 }
 
 /**
- * @param {{projectId: number, root: HTMLElement, canUpload: boolean}} options
+ * @param {{projectId: number, root: HTMLElement, canUpload: boolean, canFilter?: boolean}} options
  * @returns {{load: (page?: number) => Promise<{count: number, role: string} | null>}}
  */
-export function itemsGrid({ projectId, root, canUpload }) {
+export function itemsGrid({ projectId, root, canUpload, canFilter = false }) {
   const grid = $("[data-testid=item-grid]", root);
   const count = $("[data-testid=items-count]", root);
   const empty = $("[data-testid=items-empty]", root);
@@ -92,25 +109,37 @@ export function itemsGrid({ projectId, root, canUpload }) {
   const roleFilter = /** @type {HTMLSelectElement} */ ($("[data-testid=items-role]", root));
   let current = 1;
   let loading = 0;
+  const features = canFilter ? featureBar({ projectId, root, onChange: () => load(1) }) : null;
+  /** @type {Promise<boolean> | null} */
+  let featuresRead = null; // the select is filled (and the URL's filter read) before listing
 
   /** @param {number} [page] */
   const load = async (page = current) => {
     const ticket = (loading += 1);
     grid.setAttribute("aria-busy", "true");
     try {
+      if (features) await (featuresRead ??= features.init());
+      const filter = features?.filter() ?? null;
       const data = await itemsList(projectId, {
         page,
         role: roleFilter.value,
         pageSize: PAGE_SIZE,
+        filter,
       });
       if (ticket !== loading) return null; // a later request superseded this one
       const pages = Math.max(1, Math.ceil(data.count / PAGE_SIZE));
       current = Math.min(page, pages);
       say(errorBox, "");
       count.textContent = `${data.count}`;
-      replace(grid, data.results.map(tile));
+      replace(
+        grid,
+        data.results.map((item) => tile(item, filter?.feature)),
+      );
       showStatuses(projectId, grid, data.results);
-      const filtered = roleFilter.value ? ` with role ${roleFilter.value}` : "";
+      const filtered = [
+        roleFilter.value ? ` with role ${roleFilter.value}` : "",
+        filter ? ` with ${filter.feature} in range` : "",
+      ].join("");
       say(
         empty,
         data.count
@@ -123,7 +152,12 @@ export function itemsGrid({ projectId, root, canUpload }) {
       next.disabled = !data.next;
       return { count: data.count, role: roleFilter.value };
     } catch (error) {
-      if (ticket === loading) say(errorBox, `Could not load items: ${errorText(error)}`, "error");
+      if (ticket !== loading) return null;
+      if (features?.showError(error)) {
+        replace(grid); // the refused filter's items are not the ones on screen
+        pager.hidden = true;
+        say(empty, "");
+      } else say(errorBox, `Could not load items: ${errorText(error)}`, "error");
       return null;
     } finally {
       if (ticket === loading) grid.removeAttribute("aria-busy");

@@ -151,7 +151,12 @@ if (isStaff) {
   }
 
   const itemsRoot = $("#items");
-  const items = itemsGrid({ projectId: config.projectId, root: itemsRoot, canUpload: isManager });
+  const items = itemsGrid({
+    projectId: config.projectId,
+    root: itemsRoot,
+    canUpload: isManager,
+    canFilter: isManager,
+  });
   onFirstShow.items = () => items.load(1);
   hook.reloadItems = () => items.load();
   if (isManager) {
