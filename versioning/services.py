@@ -7,7 +7,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from types import NoneType
 from typing import IO, Any
@@ -168,11 +168,11 @@ def class_counts_of(shapes: list[dict[str, Any]]) -> dict[str, int]:
 
 
 @dataclass
-class Snapshot:
+class Manifested:
+    """A snapshot's manifest, its canonical bytes and the version id they give."""
+
     manifest: dict[str, Any]
-    chosen: dict[int, ChosenDocument]
-    rows: list[tuple[int, str, str | None, str]]
-    canonical: bytes = b""
+    canonical: bytes = field(init=False, default=b"")
 
     def __post_init__(self) -> None:
         self.canonical = manifest_canonical(self.manifest)
@@ -181,6 +181,12 @@ class Snapshot:
     def version_id(self) -> str:
         """content_hash(manifest): SHA-256 over its RFC 8785 bytes."""
         return hashlib.sha256(self.canonical).hexdigest()
+
+
+@dataclass
+class Snapshot(Manifested):
+    chosen: dict[int, ChosenDocument] = field(default_factory=dict)
+    rows: list[tuple[int, str, str | None, str]] = field(default_factory=list)
 
 
 MANIFEST_KEYS = ["filters", "items", "schema_hash"]  # sorted, as RFC 8785 orders them
@@ -364,23 +370,14 @@ _ORDER_SUBMITTED = "COALESCE(d.submitted_at, d.updated_at) DESC, d.id DESC"
 
 
 @dataclass
-class DatabaseSnapshot:
+class DatabaseSnapshot(Manifested):
     """A snapshot computed in Postgres: the chosen documents, their new blobs and the manifest
     rows are written server-side into temporary tables of the snapshot's transaction, so no
     shape crosses into Python. Only the manifest rows (4 short columns per item) are read, to
     hash them; stats and version rows come from the same temporary table, so they describe
     exactly the manifest that was hashed."""
 
-    manifest: dict[str, Any]
-    rows: list[tuple[int, str, str | None, str]]
-    canonical: bytes = b""
-
-    def __post_init__(self) -> None:
-        self.canonical = manifest_canonical(self.manifest)
-
-    @property
-    def version_id(self) -> str:
-        return hashlib.sha256(self.canonical).hexdigest()
+    rows: list[tuple[int, str, str | None, str]] = field(default_factory=list)
 
     @classmethod
     def build(cls, *, project: Project, source: str, filters: dict[str, Any]) -> "DatabaseSnapshot":
