@@ -8,8 +8,34 @@ import { $, errorText, h, plural, replace, say } from "./dom.js";
 
 const PAGE_SIZE = 48; // a multiple of the grid's common column counts (4, 6, 8)
 
+/**
+ * A tile linking to the studio; for managers, with a "Gold" link beside it to draw or edit the
+ * item's gold answer (a sibling: links do not nest).
+ * @param {Item} item
+ * @param {boolean} isManager
+ */
+function tile(item, isManager) {
+  const link = itemLink(item);
+  if (!isManager) return link;
+  return h(
+    "div",
+    { class: "tile-cell" },
+    link,
+    h(
+      "a",
+      {
+        class: "tile-gold",
+        href: `/items/${item.id}/label/?gold=1`,
+        testid: "item-gold",
+        title: `Draw or edit the gold answer of ${item.name || `item ${item.id}`}`,
+      },
+      "Gold",
+    ),
+  );
+}
+
 /** @param {Item} item */
-function tile(item) {
+function itemLink(item) {
   const { width, height } = item.asset;
   return h(
     "a",
@@ -108,7 +134,7 @@ export function itemsGrid({ projectId, root, canUpload }) {
       current = Math.min(page, pages);
       say(errorBox, "");
       count.textContent = `${data.count}`;
-      replace(grid, data.results.map(tile));
+      replace(grid, data.results.map((item) => tile(item, canUpload)));
       showStatuses(projectId, grid, data.results);
       const filtered = roleFilter.value ? ` with role ${roleFilter.value}` : "";
       say(
