@@ -23,9 +23,17 @@ export class GoldSaver extends Saver {
     this.controls = controls;
     /** Edits since the last save was sent: one made while a save is in flight keeps it dirty. */
     this.edits = 0;
+    /**
+     * Whether the selector shows the item's purpose: not when the item has no answer yet (it may
+     * be designated training with its answer to come); then the server keeps what it has.
+     */
+    this.purposeKnown = false;
     controls.banner.hidden = false;
     controls.save.addEventListener('click', () => this.saveNow());
-    controls.purpose.addEventListener('change', () => this.changed());
+    controls.purpose.addEventListener('change', () => {
+      this.purposeKnown = true;
+      this.changed();
+    });
     window.addEventListener('keydown', (event) => {
       if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
         event.preventDefault();
@@ -50,10 +58,12 @@ export class GoldSaver extends Saver {
       const response = await this.api.request('GET', `items/${itemId}/gold/`);
       const gold = await response.json();
       this.controls.purpose.value = gold.purpose;
+      this.purposeKnown = true;
       return { shapes: gold.shapes || [], purpose: gold.purpose };
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) throw error;
       this.controls.purpose.value = 'hidden';
+      this.purposeKnown = false;
       return { shapes: [], purpose: 'hidden' };
     }
   }
@@ -78,7 +88,8 @@ export class GoldSaver extends Saver {
 
   /** @param {boolean} [keepalive] sent while the page is being left */
   async put(keepalive = false) {
-    const body = { shapes: this.state.documentShapes(), purpose: this.controls.purpose.value };
+    const shapes = this.state.documentShapes();
+    const body = this.purposeKnown ? { shapes, purpose: this.controls.purpose.value } : { shapes };
     const response = await this.api.request('PUT', `items/${this.itemId}/gold/`, { body, keepalive });
     return response.json();
   }
@@ -91,6 +102,8 @@ export class GoldSaver extends Saver {
     try {
       const gold = await this.put();
       if (itemId !== this.itemId) return;
+      this.controls.purpose.value = gold.purpose;
+      this.purposeKnown = true;
       this.version += 1;
       this.retryMs = 1000;
       this.pending.clear();

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from projects.models import Project
-from quality.services import gold_set
+from quality.services import gold_designate, gold_set
 from tests.e2e.studio_helpers import assert_points, drag, reload, studio_state, wait_saved
 from tests.projects.factories import items_add, project_with_members
 
@@ -109,6 +109,24 @@ def test_leaving_with_unsaved_gold_saves_it(
     page.wait_for_timeout(500)
     (box,) = api(manager).get(f"/api/v1/items/{item.pk}/gold/").json()["shapes"]
     assert_points(box["points"], [40, 40, 90, 100])
+
+
+def test_an_item_designated_training_keeps_its_purpose_when_its_answer_is_drawn(
+    page: Page, live_server, login, gold_project, api, manager
+):
+    (item,) = items_add(gold_project, 1, size=IMAGE_SIZE)
+    gold_designate(item=item, purpose="training")
+    login(page, "alice_manager")
+    page.goto(f"{live_server.url}/items/{item.pk}/label/?gold=1")
+    _ready(page)
+    page.keyboard.press("r")
+    drag(page, (30, 30), (80, 70))
+    page.keyboard.press("Control+s")
+    wait_saved(page)
+    gold = api(manager).get(f"/api/v1/items/{item.pk}/gold/").json()
+    assert gold["purpose"] == "training"
+    assert_points(gold["shapes"][0]["points"], [30, 30, 80, 70])
+    expect(page.get_by_test_id("gold-purpose")).to_have_value("training")
 
 
 def test_annotator_asking_for_gold_mode_sees_no_gold(
