@@ -27,6 +27,7 @@ def _studio(
         # Another person's document opened read-only (or to review); the review queue.
         "documentId": None,
         "reviewQueue": False,
+        "gold": False,
         **extra,
     }
     return render(
@@ -43,7 +44,13 @@ def label_page(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 def label_item_page(request: HttpRequest, item_id: int) -> HttpResponse:
     """The caller's own document of the item, or with ?document=<id> a document the caller may
-    see (their own; anyone's for the project's reviewers and managers, else 404)."""
+    see (their own; anyone's for the project's reviewers and managers, else 404), or with
+    ?gold=1 the item's gold answer (managers only)."""
+    if request.GET.get("gold"):
+        # The item's gold answer, for its managers; others get the API's 404/403 whether or not
+        # the item has one, so the page tells nobody which items are gold.
+        item, role = item_for(request.user, item_id, needed=Role.MANAGER)
+        return _studio(request, item.project, role, item.pk, gold=True)
     item, role = item_for(request.user, item_id, needed=Role.ANNOTATOR)
     document_id = _document_param(request, item)
     return _studio(request, item.project, role, item.pk, documentId=document_id)

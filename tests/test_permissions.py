@@ -664,6 +664,9 @@ PAGES: dict[str, tuple[str, tuple[int, int, int, int, int]]] = {
     # Carl's document: only the project's reviewers and managers open it.
     "label-document": ("/items/{task}/label/?document={document}", (302, 404, 404, 200, 200)),
     "review": ("/projects/{project}/review/", (302, 404, 403, 200, 200)),
+    # Gold mode: managers only, and the same answers whether or not the item is gold.
+    "label-gold-mode-task": ("/items/{task}/label/?gold=1", (302, 404, 403, 403, 200)),
+    "label-gold-mode-gold": ("/items/{gold}/label/?gold=1", (302, 404, 403, 403, 200)),
 }
 
 

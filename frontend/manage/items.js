@@ -12,8 +12,35 @@ import { featureBar, featureText } from "./item-features.js";
 
 const PAGE_SIZE = 48; // a multiple of the grid's common column counts (4, 6, 8)
 
+/**
+ * A tile linking to the studio; for managers, with a "Gold" link beside it to draw or edit the
+ * item's gold answer (a sibling: links do not nest).
+ * @param {Item} item
+ * @param {boolean} isManager
+ * @param {string} [featureName] the feature the list is sorted by
+ */
+function tile(item, isManager, featureName) {
+  const link = itemLink(item, featureName);
+  if (!isManager) return link;
+  return h(
+    "div",
+    { class: "tile-cell" },
+    link,
+    h(
+      "a",
+      {
+        class: "tile-gold",
+        href: `/items/${item.id}/label/?gold=1`,
+        testid: "item-gold",
+        title: `Draw or edit the gold answer of ${item.name || `item ${item.id}`}`,
+      },
+      "Gold",
+    ),
+  );
+}
+
 /** @param {Item} item @param {string} [featureName] the feature the list is sorted by */
-function tile(item, featureName) {
+function itemLink(item, featureName) {
   const { width, height } = item.asset;
   return h(
     "a",
@@ -133,7 +160,7 @@ export function itemsGrid({ projectId, root, canUpload, canFilter = false }) {
       count.textContent = `${data.count}`;
       replace(
         grid,
-        data.results.map((item) => tile(item, filter?.feature)),
+        data.results.map((item) => tile(item, canUpload, filter?.feature)),
       );
       showStatuses(projectId, grid, data.results);
       const filtered = [

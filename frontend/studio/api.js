@@ -71,7 +71,8 @@ export class Api {
   /**
    * @param {string} method
    * @param {string} path relative to the API root
-   * @param {{body?: any, headers?: Record<string,string>, timeout?: number}} [options]
+   * @param {{body?: any, headers?: Record<string,string>, timeout?: number, keepalive?: boolean}} [options]
+   *   keepalive: the request outlives the page (a save sent while leaving it)
    * @returns {Promise<Response>}
    */
   async request(method, path, options = {}) {
@@ -85,6 +86,7 @@ export class Api {
       init.body = JSON.stringify(options.body);
     }
     if (options.timeout) init.signal = AbortSignal.timeout(options.timeout);
+    if (options.keepalive) init.keepalive = true;
     let response;
     try {
       response = await fetch(this.root + path, init);

@@ -10,6 +10,7 @@ import { Conversions } from './assist.js';
 import { CanvasView } from './canvas.js';
 import { ItemHistory } from './history.js';
 import { Editing } from './editing.js';
+import { GoldSaver } from './gold.js';
 import { keymap, keymapGroups } from './keymap.js';
 import { LabelPanel } from './labels.js';
 import { renderMarkdown } from './markdown.js';
@@ -30,7 +31,7 @@ import { Course } from './training.js';
 /**
  * @typedef {{projectId: number, projectName: string, itemId: number|null, role: string,
  *   username: string, labels: import('./labels.js').LabelClass[], guidelines: string,
- *   apiRoot: string, documentId?: number|null, reviewQueue?: boolean}} PageConfig
+ *   apiRoot: string, documentId?: number|null, reviewQueue?: boolean, gold?: boolean}} PageConfig
  */
 
 /** @type {PageConfig} */
@@ -40,6 +41,8 @@ const config = JSON.parse(
 /** Someone's document opened by id, or the reviewer's queue: read-only, never saved. */
 const documentMode = Boolean(config.documentId || config.reviewQueue);
 const queueMode = !documentMode && (config.itemId === null || config.itemId === undefined);
+/** A manager editing the item's gold answer (gold.js): saved on demand, no queue, no submit. */
+const goldMode = Boolean(config.gold) && !documentMode && !queueMode;
 /** The tool that draws a kind, where it is not named after it. @type {Record<string, string>} */
 const TOOL_OF_KIND = { mask: 'brush' };
 
@@ -115,7 +118,14 @@ const tools = {
   eraser: new BrushTool('eraser', canvas, state, template('mask')),
   pan: new PanTool(),
 };
-const saver = new Saver(api, state, config.username);
+const goldSaver = goldMode
+  ? new GoldSaver(api, state, config.username, {
+      banner: byTestId('gold-banner'),
+      purpose: /** @type {HTMLSelectElement} */ (byTestId('gold-purpose')),
+      save: /** @type {HTMLButtonElement} */ (byTestId('gold-save')),
+    })
+  : null;
+const saver = goldSaver || new Saver(api, state, config.username);
 const shapeList = new ShapeList(
   byTestId('shape-list'),
   byTestId('shape-count'),
@@ -422,6 +432,27 @@ async function openItem(item) {
 }
 
 /**
+ * Opens the item's gold answer (empty when none is given yet) for a manager to draw.
+ * @param {import('./api.js').Item} item
+ * @param {GoldSaver} gold
+ */
+async function openGold(item, gold) {
+  setPhase('loading');
+  ui.itemName.textContent = `${item.name} · gold answer`;
+  ui.itemName.title = `Item ${item.id}`;
+  const [image, answer] = await Promise.all([api.image(item), gold.load(item.id)]);
+  session.item = item;
+  state.readOnly = false;
+  state.load(answer.shapes);
+  canvas.setImage(image);
+  gold.attach(item.id, 0);
+  setDocStatus('gold');
+  /** @type {HTMLElement} */ (ui.docVersion.parentElement).hidden = true; // a gold answer has none
+  ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
+  setPhase('ready');
+}
+
+/**
  * Opens a document by id, read-only; its reviewers and managers review it while submitted.
  * @param {import('./api.js').AnnotationDoc & {id: number}} doc
  */
@@ -497,7 +528,9 @@ async function nextFromQueue() {
 }
 
 async function start() {
-  const run = config.reviewQueue
+  const run = goldSaver
+    ? async () => openGold(await api.item(/** @type {number} */ (config.itemId)), goldSaver)
+    : config.reviewQueue
     ? nextToReview
     : config.documentId
       ? async () => openDocument(await documentById(/** @type {number} */ (config.documentId)))
@@ -514,6 +547,11 @@ async function start() {
 /** Saves, submits, and moves on to the next item (queue) or stays (single item). */
 async function submit() {
   const item = session.item;
+  if (goldSaver) {
+    attributes.commit();
+    await goldSaver.saveNow(); // Mod+Enter saves the gold answer: there is nothing to submit
+    return;
+  }
   if (!item || session.busy || state.readOnly) return;
   attributes.commit(); // a field being typed in: its value is part of what is submitted
   setBusy(true);
@@ -643,7 +681,7 @@ byTestId('conflict-reload').addEventListener('click', () => reloadFromServer());
 
 ui.skip.hidden = !queueMode;
 ui.previous.hidden = !queueMode;
-ui.submit.hidden = documentMode;
+ui.submit.hidden = documentMode || goldMode;
 keymap.decorate(studio);
 keymap.renderHelp(/** @type {HTMLElement} */ (ui.help.querySelector('.help-body')), keymapGroups);
 const guidelines = byTestId('guidelines');
@@ -688,6 +726,7 @@ Object.assign(window, {
       hidden: [...canvas.hidden],
       locked: [...canvas.locked],
       comments: review.shown().map((comment) => comment.body),
+      gold: goldMode,
     }),
     /** What a PATCH would carry now: the changes the server has not acknowledged. */
     pendingChanges: () => changeSetBody(saver.pending),
