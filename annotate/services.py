@@ -34,7 +34,7 @@ from annotate.shapes import (
     single_choice_check,
     validate_shapes,
 )
-from annotate.training import exam_gold_unseen, queue_gate
+from annotate.training import exam_gold_unseen, queue_gate, submit_gate
 from common.errors import Conflict, PermissionDenied, StaleVersion
 from formats.canonical import canonical_json, content_hash
 from projects.item_roles import item_roles
@@ -509,6 +509,7 @@ def _raise_stale(*, status: str, version: int) -> None:
 
 @transaction.atomic
 def annotation_submit(*, user: User, item: Item) -> AnnotationDocument:
+    submit_gate(user=user, item=item)
     document = annotation_document_of(user=user, item=item)
     if document.pk is None:
         # Created at version 0 so that the submission below is version 1 with its revision:

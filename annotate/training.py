@@ -170,3 +170,21 @@ def queue_gate(*, user: User, project: Project) -> Item | None:
     if stage.stage == Stage.EXAM_SCORING:
         raise Conflict("Your qualification exam is being scored; try again in a moment.")
     return None
+
+
+def submit_gate(*, user: User, item: Item) -> None:
+    """Before an annotator may have real work, only the course's items can be submitted: a task
+    or hidden-gold item opened by its URL keeps its draft but is not taken as work yet."""
+    stage = annotator_stage(user=user, project=item.project)
+    if stage.stage == Stage.WORK:
+        return
+    allowed = set(
+        item_roles().training_items(project_id=item.project_id).values_list("id", flat=True)
+    )
+    if stage.attempt is not None:
+        allowed.update(stage.attempt.item_ids)
+    if item.pk not in allowed:
+        raise PermissionDenied(
+            "Finish the training course and pass the qualification exam before real work: "
+            "your draft is kept."
+        )

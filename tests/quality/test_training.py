@@ -307,3 +307,23 @@ def test_a_qc_pause_sends_the_annotator_back_to_the_exam(
     refused = next_item(bob, project)
     assert again["stage"] == "exam_ready"
     assert refused.status_code == 403 and "qualification exam" in refused.json()["detail"]
+
+
+def test_real_work_opened_by_url_keeps_its_draft_but_cannot_be_submitted_before_qualifying(
+    project, manager, annotator, api
+):
+    trainings, golds, tasks = course(project, manager)
+    bob = api(annotator)
+    path = f"/api/v1/items/{tasks[0].pk}/annotation/"
+
+    saved = bob.put(path, {"shapes": [box()]}, format="json", HTTP_IF_MATCH='"0"')
+    refused = bob.post(f"{path}submit/")
+    draft = bob.get(path).json()
+    train(bob, project)
+    sit_exam(bob, project, [box(points=(1, 2, 30, 40))])
+    accepted = bob.post(f"{path}submit/")
+
+    assert saved.status_code == 201
+    assert refused.status_code == 403 and "draft is kept" in refused.json()["detail"]
+    assert (draft["status"], len(draft["shapes"])) == ("draft", 1)
+    assert accepted.status_code == 200 and accepted.json()["status"] == "submitted"
