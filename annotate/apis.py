@@ -176,7 +176,7 @@ class ItemAnnotationSubmitApi(APIView):
     @extend_schema(request=None, responses=DocumentOutputSerializer)
     def post(self, request: Request, item_id: int) -> Response:
         item, _ = item_for(request.user, item_id, needed=Role.ANNOTATOR)
-        document = services.annotation_submit(user=request.user, item=item)
+        document = services.annotation_submit_by_annotator(user=request.user, item=item)
         return document_response(document)
 
 

@@ -508,8 +508,14 @@ def _raise_stale(*, status: str, version: int) -> None:
 
 
 @transaction.atomic
-def annotation_submit(*, user: User, item: Item) -> AnnotationDocument:
+def annotation_submit_by_annotator(*, user: User, item: Item) -> AnnotationDocument:
+    """A submit from the studio or the API: before the annotator may have real work (the
+    training course and the exam, annotate.training), only the course's items are taken."""
     submit_gate(user=user, item=item)
+    return annotation_submit(user=user, item=item)
+
+
+def annotation_submit(*, user: User, item: Item) -> AnnotationDocument:
     document = annotation_document_of(user=user, item=item)
     if document.pk is None:
         # Created at version 0 so that the submission below is version 1 with its revision:

@@ -17,8 +17,10 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from annotate.models import ActivityEvent, AnnotationDocument, Assignment, ReviewComment, Revision
+from annotate.services import annotation_submit
 from pipelines.models import PipelineRun
 from projects.models import ExamAttempt, Invite, Item, Membership, Project
 from quality.models import GoldAnswer, GoldScore
@@ -116,6 +118,11 @@ def world(manager, annotator, reviewer, outsider, monkeypatch) -> World:
     gold_document = document_submitted(gold, carl)
     users = {"anonymous": None, "outsider": outsider, "annotator": annotator}
     users |= {"reviewer": reviewer, "manager": manager}
+    # Members as a project in use has them: through the course and qualified, so real work is
+    # theirs (the exam test below sends the annotator back to the start).
+    Membership.objects.filter(project=project).update(
+        training_completed_at=timezone.now(), qualified_at=timezone.now()
+    )
     pipeline_job = Job.objects.create(kind="pipeline", project=project, params={})
     pipeline_run = PipelineRun.objects.create(job=pipeline_job, version=version, pipeline="default")
     world = World(
@@ -571,6 +578,9 @@ OWN = {"id", "item", "created_at", "updated_at", "submitted_at"}
 def test_an_exam_item_answers_an_annotator_exactly_as_a_task_item_does(world: World) -> None:
     """The qualification exam hands out hidden gold: as it is served, while it is labelled and
     once it is submitted, it answers like real work; the course status names no item."""
+    Membership.objects.filter(project=world.project, user=world.users["annotator"]).update(
+        training_completed_at=None, qualified_at=None
+    )
     client = client_for(world.users["annotator"])
     project = f"/api/v1/projects/{world.project.pk}"
     (training,) = [client.post(f"{project}/queue/next/").json()["id"]]
@@ -597,7 +607,9 @@ def test_an_exam_item_answers_an_annotator_exactly_as_a_task_item_does(world: Wo
     }
     assert seen(world.gold.pk) == seen(world.free.pk)
     client.post(f"/api/v1/items/{world.gold.pk}/annotation/submit/")
-    client.post(f"/api/v1/items/{world.free.pk}/annotation/submit/")
+    # Real work is not taken during the exam (annotate.training.submit_gate): the task item's
+    # submitted state is made as it would be once qualified, to compare the two answers.
+    annotation_submit(user=world.users["annotator"], item=world.free)
     assert seen(world.gold.pk) == seen(world.free.pk)
     assert client.get(f"/api/v1/items/{training}/feedback/").status_code == 200
     body = json.dumps(client.get(f"{project}/training/").json())
