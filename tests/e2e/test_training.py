@@ -70,6 +70,8 @@ def test_an_annotator_trains_sees_feedback_passes_the_exam_and_gets_real_work(
     # then the feedback screen: the answer dashed, each shape coloured by its outcome
     panel = page.get_by_test_id("feedback-panel")
     expect(panel).to_be_visible()
+    # the editable shape list, emptied while the feedback layer draws, does not say "No shapes"
+    expect(page.locator(".panel-shapes")).to_be_hidden()
     overlay = page.get_by_test_id("feedback-overlay")
     expect(overlay.locator("path.fb-gold")).to_have_count(3)
     expect(overlay.locator("path.fb-gold.fb-missed")).to_have_count(1)
@@ -107,6 +109,7 @@ def test_an_annotator_trains_sees_feedback_passes_the_exam_and_gets_real_work(
     for number in (1, 2):
         expect(page.get_by_test_id("item-position")).to_have_text(f"Exam {number} of 2")
         page.wait_for_function("() => window.loupe.state().phase === 'ready'")
+        expect(page.locator(".panel-shapes")).to_be_visible()  # back once feedback is over
         draw_box(page, (21, 31, 119, 111))
         expect(page.get_by_test_id("save-status")).to_have_text("Saved")
         page.get_by_test_id("submit-button").click()
