@@ -7,6 +7,7 @@ every request goes to 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -98,6 +99,22 @@ def bench_env() -> dict[str, str]:
         "MEDIA_ROOT": str(scratch / "objects"),
         "DJANGO_SETTINGS_MODULE": "loupe.settings",
         "LOG_LEVEL": "WARNING",
+    }
+
+
+def scratch_env(scratch: Path, **extra: str) -> dict[str, str]:
+    """The production-mode settings a benchmark's processes share, with their objects and data
+    under `scratch` (made here) and a secret derived from its path; `extra` adds or overrides
+    (DATABASE_URL, a broker, LOG_LEVEL...)."""
+    (scratch / "objects").mkdir(parents=True, exist_ok=True)
+    return {
+        "SECRET_KEY": "bench-" + hashlib.sha256(str(scratch).encode()).hexdigest(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOUPE_INSECURE_COOKIES": "1",
+        "LOUPE_DATA_DIR": str(scratch),
+        "MEDIA_ROOT": str(scratch / "objects"),
+        "DJANGO_SETTINGS_MODULE": "loupe.settings",
+        **extra,
     }
 
 

@@ -23,6 +23,11 @@ import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench._common import scratch_env  # noqa: E402
+
 DB_NAME = os.environ.get("BENCH_DB", "loupe_h6_bench")
 PIPELINE = "bench3"
 STEPS = ("image_stats", "phash", "near_duplicates")
@@ -30,18 +35,12 @@ SCRATCH = Path(os.environ.get("BENCH_SCRATCH", "/tmp/loupe_h6_bench_pipelines"))
 
 
 def _env() -> dict[str, str]:
-    SCRATCH.mkdir(exist_ok=True)
-    return {
-        "DATABASE_URL": f"postgres://root@127.0.0.1:5432/{DB_NAME}",
-        "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13"),
-        "SECRET_KEY": "bench-" + hashlib.sha256(str(SCRATCH).encode()).hexdigest(),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOUPE_INSECURE_COOKIES": "1",
-        "LOUPE_DATA_DIR": str(SCRATCH),
-        "MEDIA_ROOT": str(SCRATCH / "objects"),
-        "DJANGO_SETTINGS_MODULE": "loupe.settings",
-        "PIPELINE_BATCH_SIZE": "100",
-    }
+    return scratch_env(
+        SCRATCH,
+        DATABASE_URL=f"postgres://root@127.0.0.1:5432/{DB_NAME}",
+        CELERY_BROKER_URL=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13"),
+        PIPELINE_BATCH_SIZE="100",
+    )
 
 
 def _setup_django() -> None:

@@ -42,15 +42,7 @@ _SCRATCH = Path(tempfile.mkdtemp(prefix="loupe_canvas_bench_"))
 
 
 def _canvas_env() -> dict[str, str]:
-    return {
-        "SECRET_KEY": "canvas-bench-" + _SCRATCH.name,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOUPE_INSECURE_COOKIES": "1",
-        "LOUPE_DATA_DIR": str(_SCRATCH),
-        "MEDIA_ROOT": str(_SCRATCH / "objects"),
-        "DJANGO_SETTINGS_MODULE": "loupe.settings",
-        "LOG_LEVEL": "WARNING",
-    }
+    return common.scratch_env(_SCRATCH, LOG_LEVEL="WARNING")
 
 
 common.bench_env = _canvas_env

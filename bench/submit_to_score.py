@@ -19,7 +19,6 @@ usage: python bench/submit_to_score.py [--samples 30] [--large-samples 15]
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
 import json
 import os
@@ -43,6 +42,7 @@ from bench._common import (  # noqa: E402
     project_with_items,
     ratio,
     run_tag,
+    scratch_env,
     stop_process,
     table,
     users_create,
@@ -56,19 +56,13 @@ TIMEOUT_SECONDS = 30.0
 
 
 def bench_env(database: str, redis_db: int, queue: str) -> dict[str, str]:
-    (SCRATCH / "objects").mkdir(parents=True, exist_ok=True)
-    return {
-        "DATABASE_URL": f"postgres://root@127.0.0.1:5432/{database}",
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
-        "CELERY_QUEUE": queue,
-        "SECRET_KEY": "bench-" + hashlib.sha256(str(SCRATCH).encode()).hexdigest(),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOUPE_INSECURE_COOKIES": "1",
-        "LOUPE_DATA_DIR": str(SCRATCH),
-        "MEDIA_ROOT": str(SCRATCH / "objects"),
-        "DJANGO_SETTINGS_MODULE": "loupe.settings",
-        "LOG_LEVEL": "WARNING",
-    }
+    return scratch_env(
+        SCRATCH,
+        DATABASE_URL=f"postgres://root@127.0.0.1:5432/{database}",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{redis_db}",
+        CELERY_QUEUE=queue,
+        LOG_LEVEL="WARNING",
+    )
 
 
 def prepare(env: dict[str, str], database: str) -> None:

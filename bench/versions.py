@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench._common import LABELS, fmt, machine_line, table  # noqa: E402
+from bench._common import LABELS, fmt, machine_line, scratch_env, table  # noqa: E402
 
 DB_NAME = os.environ.get("LOUPE_BENCH_VERSIONS_DB", "loupe_bench_versions")
 DATABASE_URL = f"postgres://root@127.0.0.1:5432/{DB_NAME}"
@@ -52,17 +52,7 @@ TARGETS = {
 
 # --------------------------------------------------------------------------- environment
 def bench_env() -> dict[str, str]:
-    (SCRATCH / "objects").mkdir(parents=True, exist_ok=True)
-    return {
-        "DATABASE_URL": DATABASE_URL,
-        "SECRET_KEY": "bench-" + hashlib.sha256(str(SCRATCH).encode()).hexdigest(),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOUPE_INSECURE_COOKIES": "1",
-        "LOUPE_DATA_DIR": str(SCRATCH),
-        "MEDIA_ROOT": str(SCRATCH / "objects"),
-        "DJANGO_SETTINGS_MODULE": "loupe.settings",
-        "LOG_LEVEL": "WARNING",
-    }
+    return scratch_env(SCRATCH, DATABASE_URL=DATABASE_URL, LOG_LEVEL="WARNING")
 
 
 def database_recreate(*, drop_only: bool = False) -> None:
