@@ -358,13 +358,7 @@ export class Saver extends EventTarget {
       return;
     }
     this.conflict = null;
-    if (this.dirty) {
-      this.setStatus('dirty');
-      this.schedule(0);
-    } else {
-      this.clearLocal();
-      this.setStatus('saved');
-    }
+    this.resume();
   }
 
   /**
@@ -397,6 +391,11 @@ export class Saver extends EventTarget {
     }
     this.conflict = null;
     this.dirty = this.pending.size > 0;
+    this.resume();
+  }
+
+  /** Once no conflict is left: send what is pending now, or forget the local copy. */
+  resume() {
     if (this.dirty) {
       this.setStatus('dirty');
       this.schedule(0);
