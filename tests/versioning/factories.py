@@ -1,6 +1,7 @@
 """Builders for versioning tests; they call the real services."""
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -13,7 +14,7 @@ from annotate.services import annotation_review
 from projects.models import Item, Project
 from tests.annotate.factories import box, document_submitted
 from versioning.jobs import job_execute
-from versioning.models import DatasetVersion, Job
+from versioning.models import DatasetVersion, Job, JobStatus
 from versioning.services import version_snapshot_request
 
 
@@ -41,6 +42,12 @@ def snapshot_job(
     )
     job_execute(job_id=job.pk)  # a no-op when on_commit already ran it
     job.refresh_from_db()
+    # Where a real worker runs jobs (job_worker in CI), it may hold the job's lease, and the
+    # call above is then a no-op: wait for that worker to finish it.
+    deadline = time.monotonic() + 60
+    while job.status not in (JobStatus.SUCCEEDED, JobStatus.FAILED) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job.refresh_from_db()
     return job
 
 
