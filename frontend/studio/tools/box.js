@@ -6,76 +6,41 @@
  * shape's handles still work (resize, rotate), so the user rarely has to leave this tool.
  */
 
-import { clamp } from '../geometry.js';
-import { edited } from '../shapes/index.js';
+import { DrawTool, spanned } from './draw.js';
 import { DRAG_THRESHOLD_PX } from './select.js';
 
 /** Boxes smaller than this on screen are slips of the hand, not annotations. */
 const MIN_BOX_PX = 4;
 
-export class BoxTool {
+/** @typedef {import('../canvas.js').ToolEvent} ToolEvent */
+
+export class BoxTool extends DrawTool {
   /**
    * @param {import('../canvas.js').CanvasView} canvas
    * @param {import('../state.js').State} state
    * @param {import('./select.js').SelectTool} select
-   * @param {() => import('../state.js').Shape|null} newShape a shape of the active class, no points
+   * @param {() => import('../state.js').Shape|null} newShape
    */
   constructor(canvas, state, select, newShape) {
-    this.name = 'box';
-    this.kind = 'box';
-    this.cursor = 'crosshair';
-    this.crosshair = true;
-    this.canvas = canvas;
-    this.state = state;
-    this.select = select;
-    this.newShape = newShape;
+    super('box', canvas, state, select, newShape);
     /** @type {{x: number, y: number, sx: number, sy: number, template: import('../state.js').Shape|null}|null} */
     this.start = null;
-    this.editing = false;
   }
 
-  /** @param {import('../canvas.js').ToolEvent} e */
-  pointerDown(e) {
-    if (this.select.grabHandle(e)) {
-      this.editing = true;
-      return;
-    }
-    const { imageWidth: width, imageHeight: height } = this.canvas;
-    this.start = {
-      x: clamp(e.x, 0, width),
-      y: clamp(e.y, 0, height),
-      sx: e.sx,
-      sy: e.sy,
-      template: this.newShape(),
-    };
+  /** @param {ToolEvent} e */
+  drawDown(e) {
+    this.start = { ...this.clamped(e), sx: e.sx, sy: e.sy, template: this.newShape() };
   }
 
-  /** @param {import('../canvas.js').ToolEvent} e */
-  pointerMove(e) {
-    if (this.editing) {
-      this.select.pointerMove(e);
-      return;
-    }
+  /** @param {ToolEvent} e */
+  drawMove(e) {
     if (!this.start || !this.start.template) return;
-    const { imageWidth: width, imageHeight: height } = this.canvas;
-    const { x, y } = this.start;
-    const [ex, ey] = [clamp(e.x, 0, width), clamp(e.y, 0, height)];
-    this.canvas.setPreview({
-      id: null,
-      shape: {
-        ...this.start.template,
-        points: [Math.min(x, ex), Math.min(y, ey), Math.max(x, ex), Math.max(y, ey)],
-      },
-    });
+    const points = spanned(this.start, this.clamped(e));
+    this.canvas.setPreview({ id: null, shape: { ...this.start.template, points } });
   }
 
-  /** @param {import('../canvas.js').ToolEvent} e */
-  pointerUp(e) {
-    if (this.editing) {
-      this.editing = false;
-      this.select.pointerUp(e);
-      return;
-    }
+  /** @param {ToolEvent} e */
+  drawUp(e) {
     const start = this.start;
     this.start = null;
     this.canvas.setPreview(null);
@@ -88,24 +53,11 @@ export class BoxTool {
       }
       return;
     }
-    if (!start.template) return;
-    const shape = edited(
-      { ...start.template, points: [start.x, start.y, e.x, e.y] },
-      {},
-      this.canvas.size,
-    );
-    if (shape) this.state.add(shape);
-  }
-
-  /** @param {import('../canvas.js').ToolEvent} e */
-  hover(e) {
-    this.select.hover(e);
-    if (!this.canvas.handleAt(e.sx, e.sy)) this.canvas.setCursor(this.cursor);
+    if (start.template) this.addShape(start.template, [start.x, start.y, e.x, e.y]);
   }
 
   cancel() {
     this.start = null;
-    this.editing = false;
-    this.select.cancel();
+    super.cancel();
   }
 }

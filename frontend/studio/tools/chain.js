@@ -6,8 +6,7 @@
  * handles still work (vertex drag, midpoint insert, Alt+click delete).
  */
 
-import { clamp } from '../geometry.js';
-import { edited } from '../shapes/index.js';
+import { DrawTool } from './draw.js';
 import { DRAG_THRESHOLD_PX } from './select.js';
 
 const CLOSE_PX = 8;
@@ -17,7 +16,7 @@ const CLOSE_PX = 8;
  * @typedef {import('../state.js').Shape} Shape
  */
 
-export class ChainTool {
+export class ChainTool extends DrawTool {
   /**
    * @param {'polygon'|'polyline'} kind
    * @param {import('../canvas.js').CanvasView} canvas
@@ -26,26 +25,16 @@ export class ChainTool {
    * @param {() => Shape|null} newShape
    */
   constructor(kind, canvas, state, select, newShape) {
-    this.name = kind;
-    this.kind = kind;
+    super(kind, canvas, state, select, newShape);
     this.closed = kind === 'polygon';
     this.minVertices = this.closed ? 3 : 2;
-    this.cursor = 'crosshair';
-    this.crosshair = true;
-    this.canvas = canvas;
-    this.state = state;
-    this.select = select;
-    this.newShape = newShape;
     /** @type {Shape|null} the shape being drawn */
     this.draft = null;
     /** @type {number[]} */
     this.vertices = [];
-    this.editing = false;
-    /** @type {{x: number, y: number}|null} */
-    this.last = null;
   }
 
-  busy() {
+  placing() {
     return this.draft !== null;
   }
 
@@ -55,15 +44,11 @@ export class ChainTool {
       const snap = this.canvas.snapTarget(e.x, e.y, null);
       if (snap) return snap;
     }
-    return { x: clamp(e.x, 0, this.canvas.imageWidth), y: clamp(e.y, 0, this.canvas.imageHeight) };
+    return this.clamped(e);
   }
 
   /** @param {ToolEvent} e */
-  pointerDown(e) {
-    if (!this.draft && this.select.grabHandle(e)) {
-      this.editing = true;
-      return;
-    }
+  drawDown(e) {
     if (!this.draft) {
       this.draft = this.newShape();
       this.vertices = [];
@@ -85,27 +70,13 @@ export class ChainTool {
     this.showDraft(e);
   }
 
-  /** @param {ToolEvent} e */
-  pointerMove(e) {
-    if (this.editing) this.select.pointerMove(e);
-    else this.hover(e);
+  /** A drag draws nothing: it moves the rubber band as hovering does. @param {ToolEvent} e */
+  drawMove(e) {
+    this.hover(e);
   }
 
   /** @param {ToolEvent} e */
-  pointerUp(e) {
-    if (this.editing) {
-      this.editing = false;
-      this.select.pointerUp(e);
-    }
-  }
-
-  /** @param {ToolEvent} e */
-  hover(e) {
-    if (!this.draft) {
-      this.select.hover(e);
-      if (!this.canvas.handleAt(e.sx, e.sy)) this.canvas.setCursor(this.cursor);
-      return;
-    }
+  drawHover(e) {
     this.showDraft(e);
   }
 
@@ -143,9 +114,7 @@ export class ChainTool {
     const draft = this.draft;
     const points = this.vertices;
     this.reset();
-    if (!draft) return;
-    const shape = edited({ ...draft, points }, {}, this.canvas.size);
-    if (shape) this.state.add(shape);
+    if (draft) this.addShape(draft, points);
   }
 
   reset() {
@@ -174,7 +143,6 @@ export class ChainTool {
 
   cancel() {
     this.reset();
-    this.editing = false;
-    this.select.cancel();
+    super.cancel();
   }
 }

@@ -4,9 +4,8 @@
  * away (a shared depth offset) and click, or press Enter, to place it. Escape cancels.
  */
 
-import { clamp } from '../geometry.js';
-import { edited } from '../shapes/index.js';
 import { cuboidFrom } from '../shapes/cuboid.js';
+import { DrawTool, spanned } from './draw.js';
 
 const MIN_FACE_PX = 4;
 
@@ -15,7 +14,7 @@ const MIN_FACE_PX = 4;
  * @typedef {import('../state.js').Shape} Shape
  */
 
-export class CuboidTool {
+export class CuboidTool extends DrawTool {
   /**
    * @param {import('../canvas.js').CanvasView} canvas
    * @param {import('../state.js').State} state
@@ -23,19 +22,16 @@ export class CuboidTool {
    * @param {() => Shape|null} newShape
    */
   constructor(canvas, state, select, newShape) {
-    this.name = 'cuboid';
-    this.kind = 'cuboid';
-    this.cursor = 'crosshair';
-    this.crosshair = true;
-    this.canvas = canvas;
-    this.state = state;
-    this.select = select;
-    this.newShape = newShape;
+    super('cuboid', canvas, state, select, newShape);
     /** @type {{template: Shape, x: number, y: number, sx: number, sy: number}|null} */
     this.start = null;
     /** @type {{template: Shape, face: number[], x: number, y: number, points: number[]}|null} */
     this.depth = null;
-    this.editing = false;
+  }
+
+  /** Between releasing the front face and placing the back one. */
+  placing() {
+    return this.depth !== null;
   }
 
   busy() {
@@ -43,18 +39,9 @@ export class CuboidTool {
   }
 
   /** @param {ToolEvent} e */
-  clamped(e) {
-    return { x: clamp(e.x, 0, this.canvas.imageWidth), y: clamp(e.y, 0, this.canvas.imageHeight) };
-  }
-
-  /** @param {ToolEvent} e */
-  pointerDown(e) {
+  drawDown(e) {
     if (this.depth) {
       this.place(e);
-      return;
-    }
-    if (this.select.grabHandle(e)) {
-      this.editing = true;
       return;
     }
     const template = this.newShape();
@@ -63,25 +50,15 @@ export class CuboidTool {
   }
 
   /** @param {ToolEvent} e */
-  pointerMove(e) {
-    if (this.editing) {
-      this.select.pointerMove(e);
-      return;
-    }
+  drawMove(e) {
     if (!this.start) return;
-    const { x, y } = this.clamped(e);
-    const face = [Math.min(x, this.start.x), Math.min(y, this.start.y), Math.max(x, this.start.x), Math.max(y, this.start.y)];
+    const face = spanned(this.clamped(e), this.start);
     this.canvas.setPreview({ id: null, shape: { ...this.start.template, points: cuboidFrom(face, 0, 0) } });
     this.canvas.prompt('Release, then move to set the depth');
   }
 
   /** @param {ToolEvent} e */
-  pointerUp(e) {
-    if (this.editing) {
-      this.editing = false;
-      this.select.pointerUp(e);
-      return;
-    }
+  drawUp(e) {
     const start = this.start;
     this.start = null;
     if (!start) return;
@@ -91,18 +68,14 @@ export class CuboidTool {
       return;
     }
     const { x, y } = this.clamped(e);
-    const face = [Math.min(x, start.x), Math.min(y, start.y), Math.max(x, start.x), Math.max(y, start.y)];
+    const face = spanned({ x, y }, start);
     this.depth = { template: start.template, face, x, y, points: cuboidFrom(face, 0, 0) };
     this.canvas.prompt('Move to set the depth, click or Enter to place');
   }
 
   /** @param {ToolEvent} e */
-  hover(e) {
-    if (!this.depth) {
-      this.select.hover(e);
-      if (!this.canvas.handleAt(e.sx, e.sy)) this.canvas.setCursor(this.cursor);
-      return;
-    }
+  drawHover(e) {
+    if (!this.depth) return;
     const { x, y } = this.clamped(e);
     this.depth.points = cuboidFrom(this.depth.face, x - this.depth.x, y - this.depth.y);
     this.canvas.setPreview({ id: null, shape: { ...this.depth.template, points: this.depth.points } });
@@ -120,9 +93,7 @@ export class CuboidTool {
     this.depth = null;
     this.canvas.setPreview(null);
     this.canvas.prompt('');
-    if (!depth) return;
-    const shape = edited({ ...depth.template, points: depth.points }, {}, this.canvas.size);
-    if (shape) this.state.add(shape);
+    if (depth) this.addShape(depth.template, depth.points);
   }
 
   /** @param {string} action @returns {boolean} */
@@ -137,9 +108,8 @@ export class CuboidTool {
   cancel() {
     this.start = null;
     this.depth = null;
-    this.editing = false;
     this.canvas.setPreview(null);
     this.canvas.prompt('');
-    this.select.cancel();
+    super.cancel();
   }
 }

@@ -6,15 +6,14 @@
  * a point of the selected shape can be dragged alone.
  */
 
-import { clamp } from '../geometry.js';
-import { edited } from '../shapes/index.js';
+import { DrawTool } from './draw.js';
 
 /**
  * @typedef {import('../canvas.js').ToolEvent} ToolEvent
  * @typedef {import('../state.js').Shape} Shape
  */
 
-export class KeypointsTool {
+export class KeypointsTool extends DrawTool {
   /**
    * @param {import('../canvas.js').CanvasView} canvas
    * @param {import('../state.js').State} state
@@ -22,23 +21,15 @@ export class KeypointsTool {
    * @param {() => Shape|null} newShape
    */
   constructor(canvas, state, select, newShape) {
-    this.name = 'keypoints';
-    this.kind = 'keypoints';
-    this.cursor = 'crosshair';
-    this.crosshair = true;
-    this.canvas = canvas;
-    this.state = state;
-    this.select = select;
-    this.newShape = newShape;
+    super('keypoints', canvas, state, select, newShape);
     /** @type {Shape|null} */
     this.draft = null;
     /** @type {string[]} */
     this.names = [];
     this.next = 0;
-    this.editing = false;
   }
 
-  busy() {
+  placing() {
     return this.draft !== null;
   }
 
@@ -59,16 +50,10 @@ export class KeypointsTool {
   }
 
   /** @param {ToolEvent} e */
-  pointerDown(e) {
-    if (!this.draft && this.select.grabHandle(e)) {
-      this.editing = true;
-      return;
-    }
+  drawDown(e) {
     if (!this.ensureDraft() || !this.draft) return;
-    const points = this.draft.points;
-    points[3 * this.next] = clamp(e.x, 0, this.canvas.imageWidth);
-    points[3 * this.next + 1] = clamp(e.y, 0, this.canvas.imageHeight);
-    points[3 * this.next + 2] = 2;
+    const { x, y } = this.clamped(e);
+    this.draft.points.splice(3 * this.next, 3, x, y, 2);
     this.advance();
   }
 
@@ -102,30 +87,9 @@ export class KeypointsTool {
     this.next = 0;
     this.canvas.setPreview(null);
     if (draft && draft.points.some((value, i) => i % 3 === 2 && value > 0)) {
-      const shape = edited(draft, {}, this.canvas.size);
-      if (shape) this.state.add(shape);
+      this.addShape(draft, draft.points);
     }
     this.prompt();
-  }
-
-  /** @param {ToolEvent} e */
-  pointerMove(e) {
-    if (this.editing) this.select.pointerMove(e);
-  }
-
-  /** @param {ToolEvent} e */
-  pointerUp(e) {
-    if (this.editing) {
-      this.editing = false;
-      this.select.pointerUp(e);
-    }
-  }
-
-  /** @param {ToolEvent} e */
-  hover(e) {
-    if (this.draft) return;
-    this.select.hover(e);
-    if (!this.canvas.handleAt(e.sx, e.sy)) this.canvas.setCursor(this.cursor);
   }
 
   /** @param {string} action @param {string} key @returns {boolean} */
@@ -159,9 +123,8 @@ export class KeypointsTool {
   cancel() {
     this.draft = null;
     this.next = 0;
-    this.editing = false;
     this.canvas.setPreview(null);
-    this.select.cancel();
+    super.cancel();
     this.prompt();
   }
 }
