@@ -6,7 +6,6 @@
  */
 
 import {
-  ApiError,
   accountCreate,
   inviteCreate,
   memberRecords,
@@ -15,6 +14,7 @@ import {
   membersList,
 } from "./api.js";
 import { $, errorText, formatTime, h, replace, say } from "./dom.js";
+import { whileDisabled } from "./panel.js";
 
 /**
  * @typedef {import("./api.js").Member} Member
@@ -115,17 +115,11 @@ export function membersPanel({ projectId, root, canManage, username }) {
             "aria-label": `Role of ${member.username}`,
             onchange: async (/** @type {Event} */ event) => {
               const select = /** @type {HTMLSelectElement} */ (event.target);
-              select.disabled = true;
-              try {
-                const updated = await memberSet(projectId, member.username, select.value);
-                member.role = updated.role;
+              const changed = await whileDisabled(select, listError, async () => {
+                member.role = (await memberSet(projectId, member.username, select.value)).role;
                 say(listError, "");
-              } catch (error) {
-                select.value = member.role;
-                say(listError, errorText(error), "error");
-              } finally {
-                select.disabled = false;
-              }
+              });
+              if (!changed) select.value = member.role;
             },
           },
           ROLES.map((role) =>
@@ -141,18 +135,12 @@ export function membersPanel({ projectId, root, canManage, username }) {
               type: "button",
               class: "button small danger-outline",
               testid: "member-remove",
-              onclick: async (/** @type {Event} */ event) => {
-                const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
-                button.disabled = true;
-                try {
+              onclick: (/** @type {Event} */ event) =>
+                whileDisabled(/** @type {HTMLButtonElement} */ (event.currentTarget), listError, async () => {
                   await memberRemove(projectId, member.user_id);
                   members = members.filter((other) => other.user_id !== member.user_id);
                   render();
-                } catch (error) {
-                  button.disabled = false;
-                  say(listError, errorText(error), "error");
-                }
-              },
+                }),
             },
             "Remove",
           )
@@ -166,18 +154,11 @@ export function membersPanel({ projectId, root, canManage, username }) {
               class: "button small",
               testid: "member-promote",
               title: `Make ${member.username} a reviewer`,
-              onclick: async (/** @type {Event} */ event) => {
-                const button = /** @type {HTMLButtonElement} */ (event.currentTarget);
-                button.disabled = true;
-                try {
-                  const updated = await memberSet(projectId, member.username, "reviewer");
-                  member.role = updated.role;
+              onclick: (/** @type {Event} */ event) =>
+                whileDisabled(/** @type {HTMLButtonElement} */ (event.currentTarget), listError, async () => {
+                  member.role = (await memberSet(projectId, member.username, "reviewer")).role;
                   render();
-                } catch (error) {
-                  button.disabled = false;
-                  say(listError, errorText(error), "error");
-                }
-              },
+                }),
             },
             "Promote to reviewer",
           )
@@ -233,22 +214,21 @@ export function membersPanel({ projectId, root, canManage, username }) {
       event.preventDefault();
       const name = nameInput.value.trim();
       if (!name) return;
-      addButton.disabled = true;
       say(formError, "");
       nameInput.removeAttribute("aria-invalid");
-      try {
-        const member = await memberSet(projectId, name, roleSelect.value);
-        members = [...members.filter((other) => other.user_id !== member.user_id), member];
-        render();
-        nameInput.value = "";
-        nameInput.focus();
-      } catch (error) {
-        const message = error instanceof ApiError ? error.messageFor("username", "role") : null;
-        say(formError, message || errorText(error), "error");
-        nameInput.setAttribute("aria-invalid", "true");
-      } finally {
-        addButton.disabled = false;
-      }
+      const added = await whileDisabled(
+        addButton,
+        formError,
+        async () => {
+          const member = await memberSet(projectId, name, roleSelect.value);
+          members = [...members.filter((other) => other.user_id !== member.user_id), member];
+          render();
+          nameInput.value = "";
+          nameInput.focus();
+        },
+        ["username", "role"],
+      );
+      if (!added) nameInput.setAttribute("aria-invalid", "true");
     });
   }
 
@@ -256,6 +236,21 @@ export function membersPanel({ projectId, root, canManage, username }) {
 
   return { load };
 }
+
+/**
+ * A read-only field holding what is shown once (a password, an invite link), selected on focus
+ * for copying.
+ * @param {string} value @param {string} testid @param {string} label
+ */
+const secret = (value, testid, label) =>
+  h("input", {
+    class: "mono secret",
+    readOnly: true,
+    value,
+    testid,
+    "aria-label": label,
+    onfocus: (/** @type {Event} */ e) => /** @type {HTMLInputElement} */ (e.target).select(),
+  });
 
 /**
  * The manager's two ways in for new annotators: an account whose generated password is shown
@@ -272,32 +267,19 @@ function onboarding({ projectId, root, load }) {
     event.preventDefault();
     const name = accountName.value.trim();
     if (!name) return;
-    accountButton.disabled = true;
     say(accountError, "");
     accountResult.hidden = true;
-    try {
+    await whileDisabled(accountButton, accountError, async () => {
       const account = await accountCreate(projectId, name);
       replace(
         accountResult,
         h("p", {}, "Account ", h("strong", {}, account.username), " created. Its password, shown only now:"),
-        h("input", {
-          class: "mono secret",
-          readOnly: true,
-          value: account.password,
-          testid: "account-password",
-          "aria-label": "Password",
-          onfocus: (/** @type {Event} */ e) => /** @type {HTMLInputElement} */ (e.target).select(),
-        }),
+        secret(account.password, "account-password", "Password"),
       );
       accountResult.hidden = false;
       accountName.value = "";
       await load();
-    } catch (error) {
-      const message = error instanceof ApiError ? error.messageFor("username") : null;
-      say(accountError, message || errorText(error), "error");
-    } finally {
-      accountButton.disabled = false;
-    }
+    }, ["username"]);
   });
 
   const inviteButton = /** @type {HTMLButtonElement} */ ($("[data-testid=invite-create]", root));
@@ -305,28 +287,15 @@ function onboarding({ projectId, root, load }) {
   const inviteResult = $("[data-testid=invite-result]", root);
   const inviteError = $("[data-testid=invite-error]", root);
   inviteButton.addEventListener("click", async () => {
-    inviteButton.disabled = true;
     say(inviteError, "");
-    try {
+    await whileDisabled(inviteButton, inviteError, async () => {
       const invite = await inviteCreate(projectId, Number(inviteDays.value) || 7);
       replace(
         inviteResult,
         h("p", {}, `One-time link, valid until ${formatTime(invite.expires_at)}:`),
-        h("input", {
-          class: "mono secret",
-          readOnly: true,
-          value: invite.url,
-          testid: "invite-url",
-          "aria-label": "Invite link",
-          onfocus: (/** @type {Event} */ e) => /** @type {HTMLInputElement} */ (e.target).select(),
-        }),
+        secret(invite.url, "invite-url", "Invite link"),
       );
       inviteResult.hidden = false;
-    } catch (error) {
-      const message = error instanceof ApiError ? error.messageFor("days") : null;
-      say(inviteError, message || errorText(error), "error");
-    } finally {
-      inviteButton.disabled = false;
-    }
+    }, ["days"]);
   });
 }

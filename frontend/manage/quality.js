@@ -7,6 +7,7 @@
 
 import { qualityDashboard } from "./api.js";
 import { errorText, h, plural, replace } from "./dom.js";
+import { listTable, numeric, sectionHead } from "./panel.js";
 
 /**
  * @typedef {{document: number, item: number, item_name: string, annotator: string,
@@ -67,31 +68,22 @@ export function qualityPanel({ projectId, root, showAnnotations }) {
       );
     replace(
       detail,
-      h(
-        "div",
-        { class: "section-head" },
-        h("h2", {}, title, " ", h("span", { class: "count" }, String(rows.length))),
+      sectionHead(
+        title,
+        rows.length,
         h("button", { type: "button", class: "button small", onclick: () => (detail.hidden = true) }, "Close"),
       ),
-      rows.length
-        ? h(
-            "table",
-            { class: "list" },
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                h("th", {}, "Item"),
-                h("th", {}, "Annotator"),
-                h("th", { class: "num" }, "Accuracy"),
-                h("th", { class: "num", title: "correct / wrong class / missed / extra" }, "TP / CE / FN / FP"),
-              ),
-            ),
-            h("tbody", {}, rows),
-          )
-        : h("p", { class: "empty small" }, "No scored documents behind this figure."),
+      listTable(
+        {},
+        [
+          "Item",
+          "Annotator",
+          numeric("Accuracy"),
+          numeric("TP / CE / FN / FP", "correct / wrong class / missed / extra"),
+        ],
+        rows,
+        "No scored documents behind this figure.",
+      ),
     );
     detail.hidden = false;
     detail.scrollIntoView({ block: "nearest" });
@@ -194,7 +186,7 @@ export function qualityPanel({ projectId, root, showAnnotations }) {
       h(
         "section",
         { class: "card" },
-        h("div", { class: "section-head" }, h("h2", {}, "Annotators ", h("span", { class: "count" }, String(annotators.length)))),
+        sectionHead("Annotators", annotators.length),
         h(
           "p",
           { class: "hint" },
@@ -202,56 +194,40 @@ export function qualityPanel({ projectId, root, showAnnotations }) {
             `Paused when below ${percent(data.threshold)} with 95% confidence after ` +
             `${plural(data.min_gold_items, "gold item")}. Click a number for the documents behind it.`,
         ),
-        annotators.length
-          ? h(
-              "table",
-              { class: "list quality-table", testid: "quality-annotators" },
-              h(
-                "thead",
-                {},
-                h(
-                  "tr",
-                  {},
-                  h("th", {}, "Annotator"),
-                  h("th", {}, "Status"),
-                  h("th", { class: "num" }, "Gold scored"),
-                  h("th", { class: "num" }, "Accuracy"),
-                  h("th", { class: "num" }, "Wrong class"),
-                  h("th", { class: "num" }, "Missed"),
-                  h("th", { class: "num" }, "Extra"),
-                  h("th", { class: "num" }, "Submitted"),
-                  h("th", { class: "num", title: "items submitted per hour of work" }, "Items / h"),
-                ),
-              ),
-              h("tbody", {}, annotators.map(annotatorRow)),
-            )
-          : h("p", { class: "empty small" }, "No annotators yet."),
+        listTable(
+          { class: "quality-table", testid: "quality-annotators" },
+          [
+            "Annotator",
+            "Status",
+            numeric("Gold scored"),
+            numeric("Accuracy"),
+            numeric("Wrong class"),
+            numeric("Missed"),
+            numeric("Extra"),
+            numeric("Submitted"),
+            numeric("Items / h", "items submitted per hour of work"),
+          ],
+          annotators.map(annotatorRow),
+          "No annotators yet.",
+        ),
       ),
       h(
         "section",
         { class: "card" },
-        h("div", { class: "section-head" }, h("h2", {}, "Classes against gold")),
-        classes.length
-          ? h(
-              "table",
-              { class: "list quality-table", testid: "quality-classes" },
-              h(
-                "thead",
-                {},
-                h(
-                  "tr",
-                  {},
-                  h("th", {}, "Class"),
-                  h("th", { class: "num" }, "Correct"),
-                  h("th", { class: "num" }, "Wrong class"),
-                  h("th", { class: "num" }, "Missed"),
-                  h("th", { class: "num" }, "Extra"),
-                  h("th", {}, "Confused with"),
-                ),
-              ),
-              h("tbody", {}, classes.map(classRow)),
-            )
-          : h("p", { class: "empty small" }, "No gold item has been scored yet."),
+        sectionHead("Classes against gold"),
+        listTable(
+          { class: "quality-table", testid: "quality-classes" },
+          [
+            "Class",
+            numeric("Correct"),
+            numeric("Wrong class"),
+            numeric("Missed"),
+            numeric("Extra"),
+            "Confused with",
+          ],
+          classes.map(classRow),
+          "No gold item has been scored yet.",
+        ),
       ),
       detail,
     );

@@ -6,6 +6,7 @@
 
 import { ApiError, projectUpdate, qualificationReset } from "./api.js";
 import { h, say } from "./dom.js";
+import { whileDisabled } from "./panel.js";
 import { field } from "./project-form.js";
 
 /**
@@ -114,15 +115,10 @@ function requalify(projectId) {
       testid: "requalify",
       onclick: async () => {
         if (!window.confirm("Every annotator will have to pass the qualification exam again before real work. Continue?")) return;
-        button.disabled = true;
-        try {
+        await whileDisabled(button, result, async () => {
           const { reset } = await qualificationReset(projectId);
           say(result, `Done: ${reset} annotator${reset === 1 ? "" : "s"} must qualify again.`, "ok");
-        } catch (failure) {
-          say(result, failure instanceof Error ? failure.message : String(failure), "error");
-        } finally {
-          button.disabled = false;
-        }
+        });
       },
     },
     "Require re-qualification",
