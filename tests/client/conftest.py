@@ -4,7 +4,6 @@ The client is its own package (client/loupe_client) and imports nothing of the s
 put on sys.path here so the suite runs without installing it.
 """
 
-import io
 import sys
 import threading
 from collections.abc import Iterator
@@ -17,11 +16,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from projects.models import Item, Project
-from projects.services import items_upload
-from tests.annotate.factories import box, tag
 from tests.projects.factories import project_with_members, user_create
-from tests.storage.factories import image_bytes
-from tests.versioning.factories import document_accepted, version_made
+from tests.versioning.factories import version_made
+from tests.versioning.stories import labeled_over_splits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "client"))
 
@@ -59,20 +56,7 @@ def dataset(live_server: Any, transactional_db: None, job_worker: None) -> Datas
     project = project_with_members(
         manager=manager, bob_annotator="annotator", rita_reviewer="reviewer"
     )
-    items = {}
-    for name, split in (
-        ("car_train", "train"),
-        ("person_train", "train"),
-        ("car_night_val", "val"),
-        ("empty_test", "test"),
-    ):
-        files = [(f"{name}.png", io.BytesIO(image_bytes(64, 48)))]
-        (items[name],) = items_upload(project=project, files=files, split=split)
-    document_accepted(items["car_train"], annotator, reviewer, [box("car", (1, 2, 30, 40))])
-    document_accepted(items["person_train"], annotator, reviewer, [box("person", (5, 5, 20, 20))])
-    document_accepted(
-        items["car_night_val"], annotator, reviewer, [box("car", (10, 10, 50, 40)), tag("night")]
-    )
+    items = labeled_over_splits(project, annotator, reviewer)
     version = version_made(project, manager, message="first cut")
     token, _ = Token.objects.get_or_create(user=reviewer)
     return Dataset(

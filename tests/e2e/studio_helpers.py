@@ -5,19 +5,45 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from annotate.models import AnnotationDocument
 from projects.models import Item
+from tests.annotate.documents import put
 
 TOLERANCE = 0.5
 
 
+def wait_ready(page: Page) -> None:
+    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+
+
+def open_studio(page: Page, url: str) -> None:
+    """Opens a studio page (an item's, or a project's queue) and waits until it can be used."""
+    page.goto(url)
+    wait_ready(page)
+
+
 def open_item(page: Page, live_server, login, item: Item, username: str = "bob_annotator") -> None:
     login(page, username)
-    page.goto(f"{live_server.url}/items/{item.pk}/label/")
-    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+    open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
+
+
+def put_shapes(api, annotator, item: Item, shapes: list[dict[str, Any]]) -> None:
+    """Saves `shapes` as the annotator's first version of the item, through the API."""
+    response = put(api(annotator), item, shapes, 0)
+    assert response.status_code == 201, response.content
+
+
+def document_of(item: Item, username: str = "bob_annotator") -> AnnotationDocument:
+    return AnnotationDocument.objects.get(item=item, annotator__username=username, kind="annotator")
 
 
 def studio_state(page: Page) -> dict[str, Any]:
     return page.evaluate("() => window.loupe.state()")
+
+
+def points_of(page: Page, index: int = 0) -> list[float]:
+    """The points of the studio's shape at `index`, as the page holds them now."""
+    return studio_state(page)["shapes"][index]["points"]
 
 
 def to_screen(page: Page, x: float, y: float) -> tuple[float, float]:
@@ -59,7 +85,7 @@ def assert_points(points: list[float], expected: list[float], tolerance: float =
 
 def reload(page: Page) -> None:
     page.reload()
-    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+    wait_ready(page)
 
 
 def saved_when_settled(page: Page, api, annotator, item: Item) -> list[dict[str, Any]]:

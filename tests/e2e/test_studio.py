@@ -1,63 +1,30 @@
 """The labeling studio in a real browser: drawing, editing, autosave, conflicts, offline, queue."""
 
-from typing import Any
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from annotate.models import AnnotationDocument, Assignment, Revision
-from projects.models import Item, Project
+from projects.models import Project
 from tests.annotate.factories import box
+from tests.e2e.studio_helpers import (
+    assert_points,
+    click_image,
+    document_of,
+    drag,
+    open_studio,
+    reload,
+    studio_state,
+    wait_saved,
+)
 from tests.projects.factories import items_add
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IMAGE_SIZE = (320, 240)
-SAVED = "Saved"
 OFFLINE = "Offline — changes kept locally"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def open_studio(page: Page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
-
-
-def studio_state(page: Page) -> dict[str, Any]:
-    return page.evaluate("() => window.loupe.state()")
-
-
-def to_screen(page: Page, x: float, y: float) -> tuple[float, float]:
-    point = page.evaluate("([x, y]) => window.loupe.imageToScreen(x, y)", [x, y])
-    return point["x"], point["y"]
-
-
-def drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    """Press at `start`, move to `end` and release, both in image pixels."""
-    page.mouse.move(*to_screen(page, *start))
-    page.mouse.down()
-    page.mouse.move(*to_screen(page, *end), steps=5)
-    page.mouse.up()
-
-
-def click_image(page: Page, x: float, y: float) -> None:
-    page.mouse.click(*to_screen(page, x, y))
-
-
-def wait_saved(page: Page) -> None:
-    expect(page.get_by_test_id("save-status")).to_have_text(SAVED)
-
-
-def document_of(item: Item, username: str = "bob_annotator") -> AnnotationDocument:
-    return AnnotationDocument.objects.get(item=item, annotator__username=username, kind="annotator")
-
-
-def assert_points_near(points: list[float], expected: tuple[float, ...], tolerance=2.0) -> None:
-    assert len(points) == len(expected)
-    for got, want in zip(points, expected, strict=True):
-        assert abs(got - want) <= tolerance, f"{points} is not within {tolerance}px of {expected}"
 
 
 def assert_page_matches_document(page: Page, document: AnnotationDocument) -> None:
@@ -103,14 +70,13 @@ def test_annotator_draws_two_boxes_reclasses_one_and_finds_both_after_reload(
     document = document_of(item)
     assert [shape["label"] for shape in document.shapes] == ["person", "car"]
     assert [shape["kind"] for shape in document.shapes] == ["box", "box"]
-    assert_points_near(document.shapes[0]["points"], (20, 30, 120, 110))
-    assert_points_near(document.shapes[1]["points"], (150, 60, 300, 200))
+    assert_points(document.shapes[0]["points"], [20, 30, 120, 110], tolerance=2.0)
+    assert_points(document.shapes[1]["points"], [150, 60, 300, 200], tolerance=2.0)
     assert document.shapes[0]["id"] == first["id"]
     assert document.status == "draft"
     assert_page_matches_document(page, document)
 
-    page.reload()
-    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+    reload(page)
     expect(page.get_by_test_id("shape-row")).to_have_count(2)
     assert row_labels(page) == ["person", "car"]
     wait_saved(page)
@@ -141,7 +107,7 @@ def test_move_resize_delete_and_undo_reach_the_server(
     assert studio_state(page)["selectedId"] == car["id"]
     drag(page, (120, 100), (140, 130))  # its bottom-right handle
     car_points = studio_state(page)["shapes"][0]["points"]
-    assert_points_near(car_points, (40, 40, 140, 130), tolerance=1)
+    assert_points(car_points, [40, 40, 140, 130], tolerance=1)
 
     page.locator(f'[data-testid="shape-row"][data-shape-id="{person["id"]}"]').click()
     page.keyboard.press("Delete")
@@ -157,7 +123,7 @@ def test_move_resize_delete_and_undo_reach_the_server(
     document = document_of(item)
     assert [shape["id"] for shape in document.shapes] == [car["id"], person["id"]]
     assert document.shapes[0]["points"] == car_points
-    assert_points_near(document.shapes[0]["points"], (40, 40, 140, 130))
+    assert_points(document.shapes[0]["points"], [40, 40, 140, 130], tolerance=2.0)
     assert document.shapes[1]["points"] == [150, 100, 250, 200]
     assert document.shapes[1]["label"] == "person"
     assert document.version >= 2
@@ -192,7 +158,7 @@ def test_a_stale_tab_merges_its_new_shape_with_the_saved_ones_and_reload_stays_a
     document = document_of(item)
     assert document.version == 2
     assert document.shapes[0] == saved_by_a.shapes[0]
-    assert_points_near(document.shapes[1]["points"], (100, 100, 200, 180))
+    assert_points(document.shapes[1]["points"], [100, 100, 200, 180], tolerance=2.0)
     assert_page_matches_document(tab_b, document)
 
 
@@ -218,7 +184,7 @@ def test_unsent_changes_survive_a_dropped_connection(
     wait_saved(page)
     document = document_of(item)
     assert len(document.shapes) == 1
-    assert_points_near(document.shapes[0]["points"], (30, 30, 90, 90))
+    assert_points(document.shapes[0]["points"], [30, 30, 90, 90], tolerance=2.0)
     assert page.evaluate("() => Object.keys(localStorage)") == []
 
     # Offline again, and the tab goes away before the connection comes back.
@@ -236,7 +202,7 @@ def test_unsent_changes_survive_a_dropped_connection(
     wait_saved(reopened)
     document = document_of(item)
     assert document.shapes == drawn_offline
-    assert_points_near(document.shapes[1]["points"], (150, 120, 250, 200))
+    assert_points(document.shapes[1]["points"], [150, 120, 250, 200], tolerance=2.0)
     assert_page_matches_document(reopened, document)
     assert reopened.evaluate("() => Object.keys(localStorage)") == []
 
@@ -286,7 +252,7 @@ def test_queue_submit_skip_and_tags_until_all_done(
     last = document_of(third)
     assert last.status == "submitted"
     assert [shape["label"] for shape in last.shapes] == ["car"]
-    assert_points_near(last.shapes[0]["points"], (40, 40, 160, 120))
+    assert_points(last.shapes[0]["points"], [40, 40, 160, 120], tolerance=2.0)
     states = dict(Assignment.objects.filter(user=annotator).values_list("item_id", "state"))
     assert states == {first.pk: "done", second.pk: "skipped", third.pk: "done"}
 

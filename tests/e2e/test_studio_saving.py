@@ -8,41 +8,23 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from annotate.models import AnnotationDocument
-from projects.models import Item, Project
+from projects.models import Project
+from tests.e2e.studio_helpers import (
+    document_of,
+    open_studio,
+    put_shapes,
+    select_shape,
+    studio_state,
+    wait_saved,
+)
 from tests.projects.factories import items_add, project_with_members
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IMAGE_SIZE = (320, 240)
-SAVED = "Saved"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def open_studio(page: Page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
-
-
-def studio_state(page: Page) -> dict[str, Any]:
-    return page.evaluate("() => window.loupe.state()")
-
-
-def wait_saved(page: Page) -> None:
-    expect(page.get_by_test_id("save-status")).to_have_text(SAVED)
-
-
-def select_shape(page: Page, shape_id: str) -> None:
-    page.locator(f'[data-testid="shape-row"][data-shape-id="{shape_id}"]').click()
-    page.get_by_test_id("studio-canvas").focus()
-
-
-def document_of(item: Item) -> AnnotationDocument:
-    return AnnotationDocument.objects.get(
-        item=item, annotator__username="bob_annotator", kind="annotator"
-    )
 
 
 def boxes(count: int) -> list[dict[str, Any]]:
@@ -60,16 +42,6 @@ def boxes(count: int) -> list[dict[str, Any]]:
         }
         for n in range(count)
     ]
-
-
-def seed(api, annotator, item: Item, shapes: list[dict[str, Any]]) -> None:
-    response = api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/",
-        {"shapes": shapes},
-        format="json",
-        HTTP_IF_MATCH='"0"',
-    )
-    assert response.status_code == 201, response.content
 
 
 def record_saves(page: Page) -> list[dict[str, Any]]:
@@ -95,7 +67,7 @@ def test_a_one_shape_edit_of_a_500_shape_document_patches_that_shape_only(
 ):
     (item,) = items_add(project, 1, size=IMAGE_SIZE)
     shapes = boxes(500)
-    seed(api, annotator, item, shapes)
+    put_shapes(api, annotator, item, shapes)
     login(page, "bob_annotator")
     open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
     sent = record_saves(page)
@@ -129,7 +101,7 @@ def test_two_tabs_merge_by_shape_and_only_a_shape_changed_on_both_sides_asks(
 ):
     (item,) = items_add(project, 1, size=IMAGE_SIZE)
     one, two, three = boxes(3)
-    seed(api, annotator, item, [one, two, three])
+    put_shapes(api, annotator, item, [one, two, three])
     login(page, "bob_annotator")
     url = f"{live_server.url}/items/{item.pk}/label/"
     tab_a = page
@@ -316,7 +288,7 @@ def test_changes_kept_offline_are_merged_by_shape_with_what_was_saved_meanwhile(
 ):
     (item,) = items_add(project, 1, size=IMAGE_SIZE)
     one, two = boxes(2)
-    seed(api, annotator, item, [one, two])
+    put_shapes(api, annotator, item, [one, two])
     login(page, "bob_annotator")
     url = f"{live_server.url}/items/{item.pk}/label/"
     open_studio(page, url)

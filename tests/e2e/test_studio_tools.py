@@ -1,23 +1,28 @@
 """The studio's drawing tools in a real browser: every kind drawn, edited, undone, redone, saved
 and read back through the API with its exact geometry."""
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from projects.models import Project
+from projects.models import Item, Project
+from tests.annotate.factories import box
 from tests.e2e.studio_helpers import (
     assert_points,
     click_image,
     drag,
     open_item,
+    points_of,
+    put_shapes,
     saved_after_reload,
     saved_shapes,
     saved_when_settled,
     select_shape,
     studio_state,
     to_screen,
+    wait_ready,
     wait_saved,
 )
 from tests.projects.factories import items_add, project_with_members
@@ -56,14 +61,43 @@ def tools_project(manager, annotator) -> Project:
     return project_with_members(manager=manager, labels=LABELS, bob_annotator="annotator")
 
 
+@pytest.fixture
+def item(tools_project) -> Item:
+    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
+    return item
+
+
+@pytest.fixture
+def read_saved(page: Page, api, annotator, item: Item) -> Callable[..., list[dict[str, Any]]]:
+    """read_saved() waits for "Saved" and returns the shapes the server holds; with
+    reload=True it also reloads the studio and checks it shows exactly those."""
+
+    def _saved(reload: bool = False) -> list[dict[str, Any]]:
+        read = saved_after_reload if reload else saved_when_settled
+        return read(page, api, annotator, item)
+
+    return _saved
+
+
+@pytest.fixture
+def seed(api, annotator, item: Item) -> Callable[[list[dict[str, Any]]], None]:
+    """seed(shapes) saves the annotator's first version of the item, before the studio opens."""
+    return lambda shapes: put_shapes(api, annotator, item, shapes)
+
+
+@pytest.fixture
+def open_studio(page: Page, live_server, login, item: Item) -> Callable[[], None]:
+    """open_studio() opens the item in the annotator's studio (after any shapes are put)."""
+    return lambda: open_item(page, live_server, login, item)
+
+
 # --- tests -----------------------------------------------------------------------------------
 
 
 def test_polygon_clicked_closed_vertex_dragged_undone_redone_and_saved_exactly(
-    page: Page, live_server, login, tools_project, api, annotator, console_errors
+    page: Page, open_studio, read_saved, console_errors
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+    open_studio()
     page.keyboard.press("p")
     expect(page.get_by_test_id("tool-polygon")).to_have_attribute("aria-pressed", "true")
     corners = [(40, 40), (200, 50), (210, 160), (50, 150)]
@@ -82,15 +116,15 @@ def test_polygon_clicked_closed_vertex_dragged_undone_redone_and_saved_exactly(
     click_image(page, 120, 100)
     assert studio_state(page)["selectedId"] == drawn["id"]
     drag(page, (210, 160), (250, 200))  # the third vertex
-    edited = studio_state(page)["shapes"][0]["points"]
+    edited = points_of(page)
     assert_points(edited, [40, 40, 200, 50, 250, 200, 50, 150])
     page.screenshot(path="/tmp/shots/studio-polygon-edited.png")
 
     page.keyboard.press("Control+z")
-    assert studio_state(page)["shapes"][0]["points"] == drawn["points"]
+    assert points_of(page) == drawn["points"]
     page.keyboard.press("Control+Shift+z")
-    assert studio_state(page)["shapes"][0]["points"] == edited
-    (saved,) = saved_after_reload(page, api, annotator, item)
+    assert points_of(page) == edited
+    (saved,) = read_saved(reload=True)
     expect(page.get_by_test_id("shape-row")).to_have_count(1)
     assert saved["id"] == drawn["id"]
     assert saved["points"] == edited
@@ -99,10 +133,9 @@ def test_polygon_clicked_closed_vertex_dragged_undone_redone_and_saved_exactly(
 
 
 def test_polygon_keys_backspace_escape_enter_midpoint_insert_and_alt_click_delete(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, read_saved
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+    open_studio()
     page.keyboard.press("p")
     for x, y in [(20, 20), (100, 20), (60, 90)]:
         click_image(page, x, y)
@@ -119,37 +152,35 @@ def test_polygon_keys_backspace_escape_enter_midpoint_insert_and_alt_click_delet
 
     select_shape(page, shape["id"])
     drag(page, (60, 20), (60, 5))  # the midpoint of the first edge inserts a vertex
-    assert_points(studio_state(page)["shapes"][0]["points"], [20, 20, 60, 5, 100, 20, 150, 150])
+    assert_points(points_of(page), [20, 20, 60, 5, 100, 20, 150, 150])
     click_image(page, 100, 20, holding="Alt")  # Alt+click deletes that vertex
-    assert_points(studio_state(page)["shapes"][0]["points"], [20, 20, 60, 5, 150, 150])
-    (saved,) = saved_when_settled(page, api, annotator, item)
+    assert_points(points_of(page), [20, 20, 60, 5, 150, 150])
+    (saved,) = read_saved()
     assert_points(saved["points"], [20, 20, 60, 5, 150, 150])
 
 
 def test_polygon_vertex_snaps_to_another_shape_while_ctrl_is_held(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, read_saved
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+    open_studio()
     page.keyboard.press("p")
     for x, y in [(20, 20), (120.4, 20.3), (70, 100)]:
         click_image(page, x, y)
     page.keyboard.press("Enter")
-    first = studio_state(page)["shapes"][0]["points"]
+    first = points_of(page)
     click_image(page, first[2] + 2, first[3] + 2, holding="Control")
     click_image(page, 200, 30)
     click_image(page, 180, 120)
     page.keyboard.press("Enter")
-    second = studio_state(page)["shapes"][1]["points"]
+    second = points_of(page, 1)
     assert second[0:2] == first[2:4]
-    assert saved_when_settled(page, api, annotator, item)[1]["points"][0:2] == first[2:4]
+    assert read_saved()[1]["points"][0:2] == first[2:4]
 
 
 def test_polyline_double_click_finishes_vertex_edit_undo_redo_and_reload(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, read_saved
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+    open_studio()
     page.keyboard.press("l")
     click_image(page, 10, 200)
     click_image(page, 100, 150)
@@ -160,19 +191,18 @@ def test_polyline_double_click_finishes_vertex_edit_undo_redo_and_reload(
 
     select_shape(page, line["id"])
     drag(page, (100, 150), (120, 170))
-    assert_points(studio_state(page)["shapes"][0]["points"], [10, 200, 120, 170, 300, 40])
+    assert_points(points_of(page), [10, 200, 120, 170, 300, 40])
     page.keyboard.press("Control+z")
-    assert_points(studio_state(page)["shapes"][0]["points"], [10, 200, 100, 150, 300, 40])
+    assert_points(points_of(page), [10, 200, 100, 150, 300, 40])
     page.keyboard.press("Control+y")
-    (saved,) = saved_after_reload(page, api, annotator, item)
+    (saved,) = read_saved(reload=True)
     assert_points(saved["points"], [10, 200, 120, 170, 300, 40])
 
 
 def test_keypoints_prompt_each_point_skip_one_drag_one_and_set_visibility(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, read_saved
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+    open_studio()
     page.keyboard.press("k")
     prompt = page.get_by_test_id("tool-prompt")
     expect(prompt).to_have_text("Click left_eye")
@@ -189,28 +219,25 @@ def test_keypoints_prompt_each_point_skip_one_drag_one_and_set_visibility(
 
     select_shape(page, face["id"])
     drag(page, (120, 110), (130, 130))  # the nose alone
-    assert_points(studio_state(page)["shapes"][0]["points"], [100, 80, 2, 0, 0, 0, 130, 130, 2])
+    assert_points(points_of(page), [100, 80, 2, 0, 0, 0, 130, 130, 2])
     assert studio_state(page)["activeVertex"] == "v2"
     page.keyboard.press("Alt+1")  # the nose is occluded
-    assert studio_state(page)["shapes"][0]["points"][8] == 1
+    assert points_of(page)[8] == 1
     page.keyboard.press("Control+z")
-    assert studio_state(page)["shapes"][0]["points"][8] == 2
+    assert points_of(page)[8] == 2
     page.keyboard.press("Control+Shift+z")
-    (saved,) = saved_after_reload(page, api, annotator, item)
+    (saved,) = read_saved(reload=True)
     assert_points(saved["points"], [100, 80, 2, 0, 0, 0, 130, 130, 1])
     assert saved["points"][3:6] == [0, 0, 0]
 
 
-def test_rotated_box_drawn_rotated_by_its_handle_and_saved(
-    page: Page, live_server, login, tools_project, api, annotator
-):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+def test_rotated_box_drawn_rotated_by_its_handle_and_saved(page: Page, open_studio, read_saved):
+    open_studio()
     page.keyboard.press("r")
     drag(page, (100, 80), (200, 140))
-    (box,) = studio_state(page)["shapes"]
-    assert_points(box["points"], [100, 80, 200, 140])
-    select_shape(page, box["id"])
+    (drawn,) = studio_state(page)["shapes"]
+    assert_points(drawn["points"], [100, 80, 200, 140])
+    select_shape(page, drawn["id"])
     handle = page.locator('[data-handle="rotate"]')
     expect(handle).to_have_count(1)
     bounds = handle.bounding_box()
@@ -221,7 +248,7 @@ def test_rotated_box_drawn_rotated_by_its_handle_and_saved(
     page.mouse.up()
     rotated = studio_state(page)["shapes"][0]
     assert abs(rotated["rotation"] - 90) <= 0.5, rotated["rotation"]
-    assert rotated["points"] == box["points"]
+    assert rotated["points"] == drawn["points"]
     page.screenshot(path="/tmp/shots/studio-rotated-box.png")
     page.keyboard.press("Control+z")
     assert "rotation" not in studio_state(page)["shapes"][0]
@@ -233,16 +260,13 @@ def test_rotated_box_drawn_rotated_by_its_handle_and_saved(
     resized = studio_state(page)["shapes"][0]
     assert resized["rotation"] == rotated["rotation"]
     assert_points(resized["points"], [90, 90, 210, 150], tolerance=1.0)
-    (saved,) = saved_when_settled(page, api, annotator, item)
+    (saved,) = read_saved()
     assert saved["rotation"] == rotated["rotation"]
     assert saved["points"] == resized["points"]
 
 
-def test_cuboid_front_face_then_depth_eight_vertices_saved(
-    page: Page, live_server, login, tools_project, api, annotator
-):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+def test_cuboid_front_face_then_depth_eight_vertices_saved(page: Page, open_studio, read_saved):
+    open_studio()
     page.keyboard.press("c")
     drag(page, (60, 80), (160, 180))
     page.mouse.move(*to_screen(page, 190, 150), steps=4)
@@ -255,11 +279,11 @@ def test_cuboid_front_face_then_depth_eight_vertices_saved(
     select_shape(page, crate["id"])
     drag(page, (190, 50), (200, 40))  # a back vertex moves the whole back face
     moved = [60, 80, 160, 80, 160, 180, 60, 180, 100, 40, 200, 40, 200, 140, 100, 140]
-    assert_points(studio_state(page)["shapes"][0]["points"], moved)
+    assert_points(points_of(page), moved)
     page.keyboard.press("Control+z")
-    assert_points(studio_state(page)["shapes"][0]["points"], expected)
+    assert_points(points_of(page), expected)
     page.keyboard.press("Control+Shift+z")
-    (saved,) = saved_after_reload(page, api, annotator, item)
+    (saved,) = read_saved(reload=True)
     assert_points(saved["points"], moved)
 
 
@@ -275,16 +299,15 @@ def decode_rle(rle: dict[str, Any]) -> list[list[int]]:
 
 
 def test_brush_stroke_round_trips_through_rle_and_the_eraser_cuts_it(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, read_saved
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+    open_studio()
     page.keyboard.press("b")
     expect(page.get_by_test_id("tool-prompt")).to_have_text("Brush 16 px ([ and ] change it)")
     drag(page, (50, 100), (250, 100))
     (road,) = studio_state(page)["shapes"]
     assert road["kind"] == "mask"
-    (saved,) = saved_when_settled(page, api, annotator, item)
+    (saved,) = read_saved()
     assert saved["rle"]["size"] == [240, 320]
     assert sum(saved["rle"]["counts"]) == 320 * 240
     pixels = decode_rle(saved["rle"])
@@ -297,18 +320,17 @@ def test_brush_stroke_round_trips_through_rle_and_the_eraser_cuts_it(
 
     page.keyboard.press("e")
     drag(page, (150, 80), (150, 120))
-    (erased,) = saved_when_settled(page, api, annotator, item)
+    (erased,) = read_saved()
     cut = decode_rle(erased["rle"])
     assert cut[100][150] == 0 and cut[100][100] == 1
     page.keyboard.press("Control+z")
-    assert saved_when_settled(page, api, annotator, item)[0]["rle"] == saved["rle"]
+    assert read_saved()[0]["rle"] == saved["rle"]
 
 
 def test_number_keys_pick_the_class_of_the_next_box_not_the_one_just_drawn(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, read_saved
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+    open_studio()
     page.keyboard.press("r")
     drag(page, (10, 10), (60, 60))
     page.keyboard.press("2")
@@ -323,28 +345,16 @@ def test_number_keys_pick_the_class_of_the_next_box_not_the_one_just_drawn(
     click_image(page, 35, 35)
     assert studio_state(page)["selectedId"] == first["id"]
     page.keyboard.press("2")
-    labels = [shape["label"] for shape in saved_when_settled(page, api, annotator, item)]
+    labels = [shape["label"] for shape in read_saved()]
     assert labels == ["person", "person", "car"]
 
 
 def test_keyboard_only_labeling_of_a_box_and_a_tag(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, seed, item, api, annotator
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    car = {
-        "id": "8d5d3c2e-8a4e-4d2b-9a57-2f6f3b0e1a11",
-        "label": "car",
-        "kind": "box",
-        "points": [10, 20, 110, 90],
-    }
-    put = api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/",
-        {"shapes": [car]},
-        format="json",
-        HTTP_IF_MATCH='"0"',
-    )
-    assert put.status_code == 201
-    open_item(page, live_server, login, item)
+    car = box("car", (10, 20, 110, 90))
+    seed([car])
+    open_studio()
     page.get_by_test_id("studio-canvas").focus()
     page.keyboard.press("v")
     page.keyboard.press("Tab")
@@ -368,23 +378,16 @@ def test_keyboard_only_labeling_of_a_box_and_a_tag(
 
 
 def test_text_attribute_typed_then_ctrl_enter_is_saved_and_submitted(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, seed, item, api, annotator
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
     building = {
         "id": "1b7c7f5e-4a52-4c11-8f0e-6a0c2f9b9d01",
         "label": "building",
         "kind": "polygon",
         "points": [10, 10, 100, 10, 60, 80],
     }
-    put = api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/",
-        {"shapes": [building]},
-        format="json",
-        HTTP_IF_MATCH='"0"',
-    )
-    assert put.status_code == 201
-    open_item(page, live_server, login, item)
+    seed([building])
+    open_studio()
     select_shape(page, building["id"])
     note = page.locator('[data-testid="attribute-input"][data-attribute="note"]')
     note.click()
@@ -400,9 +403,8 @@ def test_text_attribute_typed_then_ctrl_enter_is_saved_and_submitted(
 
 
 def test_pointer_moves_that_change_only_the_overlay_do_not_repaint_the_shapes(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, seed
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
     shapes = [
         {
             "id": f"00000000-0000-4000-8000-00000000000{n}",
@@ -412,13 +414,8 @@ def test_pointer_moves_that_change_only_the_overlay_do_not_repaint_the_shapes(
         }
         for n in range(5)
     ]
-    api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/",
-        {"shapes": shapes},
-        format="json",
-        HTTP_IF_MATCH='"0"',
-    )
-    open_item(page, live_server, login, item)
+    seed(shapes)
+    open_studio()
     page.keyboard.press("v")
     select_shape(page, shapes[0]["id"])
     page.wait_for_timeout(300)
@@ -438,11 +435,8 @@ def test_pointer_moves_that_change_only_the_overlay_do_not_repaint_the_shapes(
     assert page.evaluate("() => window.loupe.paints()")["shapes"] > after["shapes"]
 
 
-def test_zoom_at_cursor_one_to_one_and_pan_by_dragging_empty_space(
-    page: Page, live_server, login, tools_project
-):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+def test_zoom_at_cursor_one_to_one_and_pan_by_dragging_empty_space(page: Page, open_studio):
+    open_studio()
     page.keyboard.press("v")
     anchor = to_screen(page, 100, 50)
     page.mouse.move(*anchor)
@@ -461,11 +455,8 @@ def test_zoom_at_cursor_one_to_one_and_pan_by_dragging_empty_space(
     assert abs(moved[0] - start[0] - 40) <= 1 and abs(moved[1] - start[1] - 30) <= 1
 
 
-def test_help_lists_every_tool_key_and_buttons_show_their_keys(
-    page: Page, live_server, login, tools_project
-):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    open_item(page, live_server, login, item)
+def test_help_lists_every_tool_key_and_buttons_show_their_keys(page: Page, open_studio):
+    open_studio()
     for testid, key in [
         ("tool-select", "V"),
         ("tool-box", "R"),
@@ -492,7 +483,7 @@ def test_queue_shows_item_n_of_n_and_previous_reopens_the_last_item_for_a_fix(
     first, second, _third = items_add(tools_project, 3, size=IMAGE_SIZE)
     login(page, "bob_annotator")
     page.goto(f"{live_server.url}/projects/{tools_project.pk}/label/")
-    page.wait_for_function("() => window.loupe && window.loupe.state().phase === 'ready'")
+    wait_ready(page)
     expect(page.get_by_test_id("item-name")).to_have_text(first.name)
     expect(page.get_by_test_id("item-position")).to_have_text("Item 1 of 3")
     expect(page.get_by_test_id("previous-button")).to_be_disabled()
@@ -515,9 +506,8 @@ def test_queue_shows_item_n_of_n_and_previous_reopens_the_last_item_for_a_fix(
 
 
 def test_unacknowledged_edits_are_kept_as_a_change_set_by_shape_id(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, seed, item, api, annotator
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
     kept, moved, deleted = (
         {
             "id": f"00000000-0000-4000-8000-00000000001{n}",
@@ -527,13 +517,8 @@ def test_unacknowledged_edits_are_kept_as_a_change_set_by_shape_id(
         }
         for n in range(3)
     )
-    api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/",
-        {"shapes": [kept, moved, deleted]},
-        format="json",
-        HTTP_IF_MATCH='"0"',
-    )
-    open_item(page, live_server, login, item)
+    seed([kept, moved, deleted])
+    open_studio()
     assert page.evaluate("() => window.loupe.pendingChanges()") == {
         "add": [],
         "update": [],
@@ -566,22 +551,11 @@ def test_unacknowledged_edits_are_kept_as_a_change_set_by_shape_id(
 
 
 def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
-    page: Page, live_server, login, tools_project, api, annotator
+    page: Page, open_studio, read_saved, seed
 ):
-    (item,) = items_add(tools_project, 1, size=IMAGE_SIZE)
-    car = {
-        "id": "5a0b5f5c-0d7e-4d8e-9d2b-0c9f1b1e2a33",
-        "label": "car",
-        "kind": "box",
-        "points": [20, 20, 80, 60],
-    }
-    api(annotator).put(
-        f"/api/v1/items/{item.pk}/annotation/",
-        {"shapes": [car]},
-        format="json",
-        HTTP_IF_MATCH='"0"',
-    )
-    open_item(page, live_server, login, item)
+    car = box("car", (20, 20, 80, 60))
+    seed([car])
+    open_studio()
     select_shape(page, car["id"])
     page.keyboard.press("Control+c")
     page.keyboard.press("Control+v")
@@ -600,7 +574,7 @@ def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("v")
     drag(page, (95, 75), (150, 150))
-    assert studio_state(page)["shapes"][2]["points"] == [40, 40, 100, 80]
+    assert points_of(page, 2) == [40, 40, 100, 80]
     page.keyboard.press("Shift+H")  # hidden: not hit any more, the one below is
     click_image(page, 85, 65)
     assert studio_state(page)["selectedId"] == shapes[1]["id"]
@@ -618,7 +592,7 @@ def test_copy_paste_lock_hide_and_a_class_of_another_kind_arms_its_tool(
     page.keyboard.press("Delete")  # the rows after it are renumbered
     expect(page.get_by_test_id("shape-row")).to_have_count(2)
     assert [numbers.nth(i).get_attribute("data-n") for i in range(2)] == ["1", "2"]
-    assert [s["id"] for s in saved_when_settled(page, api, annotator, item)] == [
+    assert [s["id"] for s in read_saved()] == [
         shapes[1]["id"],
         shapes[2]["id"],
     ]

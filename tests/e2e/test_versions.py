@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 import formats
 from projects.models import Membership
 from tests.annotate.factories import box, tag
+from tests.annotate.labeling import label_and_submit
 from tests.projects.factories import items_add, user_create
 from tests.versioning.factories import TinyExporter, document_accepted, version_made
 from versioning.models import DatasetVersion, ExportFile, Job, VersionTag
@@ -27,17 +28,7 @@ def relabel_through_the_api(api, project, item, shapes, reviewer) -> None:
     """A second annotator labels the item again and a reviewer accepts it, all over REST."""
     carl = user_create("carl_annotator")
     Membership.objects.create(project=project, user=carl, role="annotator")
-    labeler = api(carl)
-    saved = labeler.put(
-        f"/api/v1/items/{item.pk}/annotation/",
-        {"shapes": shapes},
-        format="json",
-        HTTP_IF_MATCH='"0"',
-    )
-    assert saved.status_code in (200, 201), saved.content
-    submitted = labeler.post(f"/api/v1/items/{item.pk}/annotation/submit/")
-    assert submitted.status_code == 200, submitted.content
-    document_id = submitted.json()["id"]
+    document_id = label_and_submit(api(carl), item.pk, shapes)
     reviewed = api(reviewer).post(
         f"/api/v1/annotations/{document_id}/review/", {"decision": "accept", "comment": ""}
     )

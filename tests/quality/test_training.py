@@ -11,6 +11,7 @@ from annotate.services import item_assign_next, item_skip
 from projects.models import ExamAttempt, Item, Membership, Project
 from projects.services import member_set
 from tests.annotate.factories import box
+from tests.annotate.labeling import label_and_submit
 from tests.projects.factories import items_add, user_create
 from tests.quality.factories import gold_add
 
@@ -34,18 +35,6 @@ def next_item(client, project):
     return client.post(f"/api/v1/projects/{project.pk}/queue/next/")
 
 
-def label(client, item_id: int, shapes: list[dict]) -> None:
-    saved = client.put(
-        f"/api/v1/items/{item_id}/annotation/",
-        {"shapes": shapes},
-        format="json",
-        HTTP_IF_MATCH='"0"',
-    )
-    assert saved.status_code in (200, 201), saved.content
-    submitted = client.post(f"/api/v1/items/{item_id}/annotation/submit/")
-    assert submitted.status_code == 200, submitted.content
-
-
 def status(client, project) -> dict:
     response = client.get(f"/api/v1/projects/{project.pk}/training/")
     assert response.status_code == 200, response.content
@@ -57,7 +46,7 @@ def train(client, project) -> list[int]:
     while status(client, project)["stage"] == "training":
         item_id = next_item(client, project).json()["id"]
         served.append(item_id)
-        label(client, item_id, [box(points=(1, 2, 30, 40))])
+        label_and_submit(client, item_id, [box(points=(1, 2, 30, 40))])
     return served
 
 
@@ -69,7 +58,7 @@ def sit_exam(client, project, shapes) -> list[int]:
     while status(client, project)["stage"] == "exam":
         item_id = next_item(client, project).json()["id"]
         served.append(item_id)
-        label(client, item_id, shapes)
+        label_and_submit(client, item_id, shapes)
     return served
 
 
@@ -106,7 +95,7 @@ def test_each_training_submit_has_feedback_and_exam_items_have_none(
     course(project, manager)
     bob = api(annotator)
     first = next_item(bob, project).json()["id"]
-    label(bob, first, [box(label="person", points=(1, 2, 30, 40))])
+    label_and_submit(bob, first, [box(label="person", points=(1, 2, 30, 40))])
     train(bob, project)
     (exam_item, *_) = sit_exam(bob, project, [box(points=(1, 2, 30, 40))])
 
@@ -170,7 +159,7 @@ def test_exam_items_count_as_seen_for_hidden_gold(project, manager, annotator, a
     Project.objects.filter(pk=project.pk).update(gold_rate=1.0, gold_rate_initial=1.0)
 
     served = [next_item(bob, project).json()["id"] for _ in range(1)]
-    label(bob, served[0], [])
+    label_and_submit(bob, served[0], [])
     served.append(next_item(bob, project).json()["id"])
 
     assert sorted(exam) == sorted(g.pk for g in golds)
@@ -292,7 +281,7 @@ def test_a_qc_pause_sends_the_annotator_back_to_the_exam(
         assert claimed.status_code == 200 and len(served) < 5, claimed.content
         served.append(claimed.json()["id"])
         with django_capture_on_commit_callbacks(execute=True):  # the after-commit scoring
-            label(bob, served[-1], wrong)
+            label_and_submit(bob, served[-1], wrong)
     # The exam's three good answers and the bad ones: below 0.8 with high confidence. Scoring
     # after each submit paused him; a second check finds him paused already.
     assert set(served) <= {item.pk for item in golds} and not set(served) & set(first_exam)

@@ -1,15 +1,12 @@
 """A version's item index and filtered exports: what `loupe pull --split --class` downloads."""
 
-import io
 import json
 
 import pytest
 
-from projects.services import items_upload
-from tests.annotate.factories import box, tag
 from tests.conftest import client_for
-from tests.storage.factories import image_bytes
-from tests.versioning.factories import document_accepted, version_made
+from tests.versioning.factories import version_made
+from tests.versioning.stories import labeled_over_splits
 from versioning.models import ExportFile, Job
 
 pytestmark = pytest.mark.django_db
@@ -18,21 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def story(project, manager, annotator, reviewer):
     """car_train, person_train, car_night_val, empty_test: accepted shapes, one version."""
-    items = {}
-    for name, split in (
-        ("car_train", "train"),
-        ("person_train", "train"),
-        ("car_night_val", "val"),
-        ("empty_test", "test"),
-        ("loose", ""),
-    ):
-        files = [(f"{name}.png", io.BytesIO(image_bytes(64, 48)))]
-        (items[name],) = items_upload(project=project, files=files, split=split)
-    document_accepted(items["car_train"], annotator, reviewer, [box("car", (1, 2, 30, 40))])
-    document_accepted(items["person_train"], annotator, reviewer, [box("person", (5, 5, 20, 20))])
-    document_accepted(
-        items["car_night_val"], annotator, reviewer, [box("car", (10, 10, 50, 40)), tag("night")]
-    )
+    items = labeled_over_splits(project, annotator, reviewer, extra=(("loose", ""),))
     return items, version_made(project, manager)
 
 
