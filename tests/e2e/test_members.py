@@ -7,11 +7,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from annotate.training import exam_start
 from projects.models import Membership, Project
+from tests.annotate.labeling import label_and_submit
 from tests.conftest import client_for
 from tests.e2e.test_training import SHOTS
 from tests.projects.factories import items_add
 from tests.quality.factories import gold_add
-from tests.quality.test_training import label, next_item, status
+from tests.quality.test_training import next_item, status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,9 +27,9 @@ def qualify(project: Project, manager, annotator) -> None:
     bob = client_for(annotator)
     from tests.annotate.factories import box
 
-    label(bob, next_item(bob, project).json()["id"], [box()])
+    label_and_submit(bob, next_item(bob, project).json()["id"], [box()])
     exam_start(user=annotator, project=Project.objects.get(pk=project.pk))
-    label(bob, next_item(bob, project).json()["id"], [box()])
+    label_and_submit(bob, next_item(bob, project).json()["id"], [box()])
     assert status(bob, project)["stage"] == "work"
 
 

@@ -11,7 +11,8 @@ from annotate.models import AnnotationDocument, ReviewComment
 from annotate.services import item_assign_next
 from projects.models import Project
 from tests.annotate.factories import box, document_submitted
-from tests.e2e.test_studio import IMAGE_SIZE, drag, open_studio, studio_state, to_screen
+from tests.e2e.studio_helpers import drag, open_studio, studio_state, to_screen
+from tests.e2e.test_studio import IMAGE_SIZE
 from tests.projects.factories import items_add
 from tests.quality.factories import gold_add
 

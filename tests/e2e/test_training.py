@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from projects.models import Project
 from quality.scoring import score_item
 from tests.annotate.factories import box
-from tests.e2e.test_studio import document_of, drag, studio_state
+from tests.e2e.studio_helpers import document_of, drag, studio_state
 from tests.projects.factories import items_add
 from tests.quality.factories import gold_add
 
