@@ -275,6 +275,15 @@ def document_at_version(*, user: User, item: Item, expected_version: int) -> Ann
     with connection.cursor() as cursor:
         cursor.execute(_BASE_READ, [expected_version, item.pk, user.pk, DocumentKind.ANNOTATOR])
         row = cursor.fetchone()
+    return document_base(user=user, item=item, expected_version=expected_version, row=row)
+
+
+def document_base(
+    *, user: User, item: Item, expected_version: int, row: tuple[int, int, str, Any] | None
+) -> AnnotationDocument:
+    """document_at_version from the caller's row as already read: (id, version, status, shapes
+    when at `expected_version`), or None when they have no document (annotate.selectors reads
+    it with the access check)."""
     if row is None:
         if expected_version != 0:
             _raise_stale(status=DocumentStatus.DRAFT, version=0)

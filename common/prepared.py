@@ -6,10 +6,14 @@ and the positions of the sentinels are kept (per thread, since a compiler belong
 thread's connection). Each call executes that SQL with the values swapped in and builds the
 instances as Django's ModelIterable does (converters, select_related objects, annotations), so
 the result is exactly what the queryset would have given.
+
+ModelColumns serves the reads no queryset can say in one statement (several models beside each
+other, LEFT JOINs on conditions): the hand-written SQL selects a model's columns and gets the
+same instance back.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from django.db import connections
@@ -72,3 +76,50 @@ class PreparedQuery(Generic[M]):
         for name, position in compiler.annotation_col_map.items():
             setattr(instance, name, row[position])
         return instance
+
+
+class ModelColumns(Generic[M]):
+    """One model's concrete columns under a table alias, for a hand-written statement that reads
+    several models at once (a LEFT JOIN the ORM cannot say, or a row that is not one model's).
+
+    `sql` is the SELECT list, `width` its length; `build(values)` answers the instance those
+    values make, converted as a queryset converts them (JSON, datetimes, SQLite's booleans), or
+    None when the LEFT JOIN found no row (its primary key is NULL).
+    """
+
+    def __init__(self, model: type[M], alias: str) -> None:
+        self.model = model
+        self._fields = list(model._meta.concrete_fields)
+        self._alias = alias
+        self.sql = ", ".join(f'{alias}."{field.column}"' for field in self._fields)
+        self.width = len(self._fields)
+        self._attnames = [field.attname for field in self._fields]
+        self._pk_position = self._fields.index(model._meta.pk)
+        self._converters: dict[str, list[tuple[int, Any, list[Any]]]] = {}
+
+    def _converters_for(self, using: str) -> list[tuple[int, Any, list[Any]]]:
+        converters = self._converters.get(using)
+        if converters is None:
+            connection = connections[using]
+            converters = []
+            for position, field in enumerate(self._fields):
+                column = field.get_col(self._alias)
+                functions = connection.ops.get_db_converters(column) + column.get_db_converters(
+                    connection
+                )
+                if functions:
+                    converters.append((position, column, functions))
+            self._converters[using] = converters
+        return converters
+
+    def build(self, values: Sequence[Any], using: str = "default") -> M | None:
+        if values[self._pk_position] is None:
+            return None
+        row = list(values[: self.width])
+        connection = connections[using]
+        for position, column, functions in self._converters_for(using):
+            value = row[position]
+            for function in functions:
+                value = function(value, column, connection)
+            row[position] = value
+        return self.model.from_db(using, self._attnames, row)
