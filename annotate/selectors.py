@@ -2,12 +2,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection
 from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
 from annotate.models import AnnotationDocument, DocumentKind, Revision
-from common.prepared import ModelColumns
+from common.prepared import ModelColumns, prepared_cursor
 from projects.models import Item, Membership, Project, Role
 from storage.models import Asset
 
@@ -108,7 +107,7 @@ def document_access(
     if not user.is_authenticated:
         return DocumentAccess(None, None, None)
     params = _access_params(item_id, expected_version, user=user.pk)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_ACCESS_BY_USER, params)
         row = cursor.fetchone()
     if row is None:
@@ -123,7 +122,7 @@ def document_access_by_token(
     no token has. The token is read on every call, as TokenAuthentication reads it: a deleted
     token stops working at once."""
     params = _access_params(item_id, expected_version, key=key)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_ACCESS_BY_TOKEN, params)
         row = cursor.fetchone()
     if row is None:

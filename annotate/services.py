@@ -36,6 +36,7 @@ from annotate.shapes import (
 )
 from annotate.training import exam_gold_unseen, queue_gate, submit_gate
 from common.errors import Conflict, PermissionDenied, StaleVersion
+from common.prepared import prepared_cursor
 from formats.canonical import canonical_json, content_hash
 from projects.item_roles import item_roles
 from projects.models import Item, Membership, Project, Role
@@ -440,7 +441,7 @@ def _document_write_in_one_statement(
         "revision_shapes": text if checkpoint else None,
         "changes": None if checkpoint else json.dumps(revision["changes"]),
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_INSERT if document.pk is None else _UPDATE, params)
         row = cursor.fetchone()
     if row is None:

@@ -16,7 +16,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
@@ -123,3 +124,39 @@ class ModelColumns(Generic[M]):
                 value = function(value, column, connection)
             row[position] = value
         return self.model.from_db(using, self._attnames, row)
+
+
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> CursorWrapper:
+    """A cursor for the hottest hand-written statements, which Postgres then parses and plans
+    once per connection instead of on every run (a save's multi-join read plans in about 0.4 ms
+    and runs in 0.1 ms).
+
+    Django's own cursors bind parameters on the client and are never prepared, so the ORM's
+    queries are untouched. This one binds on the server, as Django's `server_side_binding`
+    cursor does, and psycopg prepares each statement it runs once it has run DATABASES OPTIONS
+    "prepare_threshold" times. Where that option is None (Django's default, for poolers that
+    keep no prepared statements) and on SQLite, this is the ordinary cursor. Either way it is
+    wrapped like any Django cursor: errors, execute wrappers and query logging are the same.
+    """
+    connection = connections[using]
+    options = connection.settings_dict.get("OPTIONS", {})
+    if connection.vendor != "postgresql" or options.get("prepare_threshold") is None:
+        return connection.cursor()
+    from django.db.backends.postgresql.base import (
+        TIMESTAMPTZ_OID,
+        ServerBindingCursor,
+    )
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    # What DatabaseWrapper.cursor() does, with a server-binding cursor for create_cursor()'s.
+    connection.ensure_connection()
+    raw = connection.connection
+    cursor: Any = ServerBindingCursor(raw)  # type: ignore[call-arg]
+    tzloader = raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if connection.timezone != tzloader.timezone:
+        register_tzloader(connection.timezone, cursor)
+    connection.validate_thread_sharing()
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
