@@ -12,6 +12,7 @@ other, LEFT JOINs on conditions): the hand-written SQL selects a model's columns
 same instance back.
 """
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -142,21 +143,24 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> CursorWrapper:
     options = connection.settings_dict.get("OPTIONS", {})
     if connection.vendor != "postgresql" or options.get("prepare_threshold") is None:
         return connection.cursor()
-    from django.db.backends.postgresql.base import (
-        TIMESTAMPTZ_OID,
-        ServerBindingCursor,
-    )
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
-    from psycopg.pq import Format
-
+    server_binding_cursor, timestamptz_oid, text_format, register_tzloader = _postgres()
     # What DatabaseWrapper.cursor() does, with a server-binding cursor for create_cursor()'s.
     connection.ensure_connection()
     raw = connection.connection
-    cursor: Any = ServerBindingCursor(raw)  # type: ignore[call-arg]
-    tzloader = raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
-    if connection.timezone != tzloader.timezone:
+    cursor = server_binding_cursor(raw)
+    if connection.timezone != raw.adapters.get_loader(timestamptz_oid, text_format).timezone:
         register_tzloader(connection.timezone, cursor)
     connection.validate_thread_sharing()
     if connection.queries_logged:
         return connection.make_debug_cursor(cursor)
     return connection.make_cursor(cursor)
+
+
+@functools.cache
+def _postgres() -> tuple[Any, int, Any, Any]:
+    """Django's psycopg pieces, imported once and only where Postgres is used."""
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    return ServerBindingCursor, TIMESTAMPTZ_OID, Format.TEXT, register_tzloader
