@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -164,6 +165,12 @@ class SaveTokenAuthentication(TokenAuthentication):
             raise AuthenticationFailed(gettext_lazy("User inactive or deleted."))
         setattr(request, _SAVE_ACCESS, access)
         return token.user, token
+
+
+# The schema's "tokenAuth" stays one scheme: drf-spectacular's TokenScheme describes this subclass
+# exactly as TokenAuthentication (the same header and prefix); it warns only because the classes
+# differ.
+set_override(SaveTokenAuthentication, "suppress_collision_warning", True)
 
 
 def _save_base(request: Request, item_id: int) -> tuple[Item, int, AnnotationDocument]:
