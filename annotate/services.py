@@ -36,6 +36,7 @@ from annotate.shapes import (
 )
 from annotate.training import exam_gold_unseen, queue_gate, submit_gate
 from common.errors import Conflict, PermissionDenied, StaleVersion
+from common.prepared import prepared_cursor
 from formats.canonical import canonical_json, content_hash
 from projects.item_roles import item_roles
 from projects.models import Item, Membership, Project, Role
@@ -275,6 +276,15 @@ def document_at_version(*, user: User, item: Item, expected_version: int) -> Ann
     with connection.cursor() as cursor:
         cursor.execute(_BASE_READ, [expected_version, item.pk, user.pk, DocumentKind.ANNOTATOR])
         row = cursor.fetchone()
+    return document_base(user=user, item=item, expected_version=expected_version, row=row)
+
+
+def document_base(
+    *, user: User, item: Item, expected_version: int, row: tuple[int, int, str, Any] | None
+) -> AnnotationDocument:
+    """document_at_version from the caller's row as already read: (id, version, status, shapes
+    when at `expected_version`), or None when they have no document (annotate.selectors reads
+    it with the access check)."""
     if row is None:
         if expected_version != 0:
             _raise_stale(status=DocumentStatus.DRAFT, version=0)
@@ -431,7 +441,7 @@ def _document_write_in_one_statement(
         "revision_shapes": text if checkpoint else None,
         "changes": None if checkpoint else json.dumps(revision["changes"]),
     }
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_INSERT if document.pk is None else _UPDATE, params)
         row = cursor.fetchone()
     if row is None:

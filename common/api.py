@@ -34,6 +34,13 @@ class PreconditionRequired(exceptions.APIException):
     default_code = "if_match_required"
 
 
+def if_match_version_or_none(request: Request) -> int | None:
+    """The If-Match version when the header holds one, else None (for a read made before the
+    header is checked; if_match_version then says what is wrong with it)."""
+    match = IF_MATCH.match(request.headers.get("If-Match") or "")
+    return None if match is None else int(match.group(1))
+
+
 def if_match_version(request: Request) -> int:
     """The version an optimistic write was based on, from its If-Match header."""
     header = request.headers.get("If-Match")

@@ -106,6 +106,12 @@ TEMPLATES = [
 
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # The saves' hand-written statements (common.prepared.prepared_cursor) are prepared on
+    # their first run in each connection; Django's own queries bind on the client and never
+    # are. Behind a transaction-mode pooler that keeps no prepared statements (pgbouncer
+    # before 1.21, or without max_prepared_statements), set LOUPE_DB_PREPARED_STATEMENTS=0.
+    if env_bool("LOUPE_DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
     # The test suite's Celery worker subprocess must use the test database pytest created.
     if env_str("LOUPE_TEST_DATABASE_NAME"):
         DATABASES["default"]["NAME"] = env_str("LOUPE_TEST_DATABASE_NAME")

@@ -22,6 +22,12 @@ def project_for(user: AnyUser, project_id: int, *, needed: str) -> tuple[Project
 
 def item_for(user: AnyUser, item_id: int, *, needed: str) -> tuple[Item, str]:
     item, role = item_with_role(user=user, item_id=item_id)
+    return item_allowed(item, role, needed=needed)
+
+
+def item_allowed(item: Item | None, role: str | None, *, needed: str) -> tuple[Item, str]:
+    """item_for's answer for an item and role already read (annotate's saves read them in the
+    same query as the caller's document)."""
     if item is None or role is None:
         raise NotFound("No such item.")
     require_role(role, needed)
