@@ -237,21 +237,34 @@ def documents_query(project_id: int, *, with_shapes: bool) -> str:
     )
 
 
+def full_version(version_id: str) -> str:
+    """The version whose stored rows are a plain table read of as many rows as this one has:
+    itself when stored in full, else its base. Floors read those rows straight from the table
+    (as they did before versions were stored as deltas), never through the VersionItem view:
+    the view's work on a delta is the step's cost, not the floor's."""
+    from versioning.models import DatasetVersion
+
+    version = DatasetVersion.objects.get(pk=version_id)
+    return version.base_id or version.pk
+
+
 def version_rows_query(version_id: str) -> str:
-    assert all(c in "0123456789abcdef" for c in version_id)
+    stored = full_version(version_id)
+    assert all(c in "0123456789abcdef" for c in stored)
     return (
-        "SELECT item_id, asset_sha256, annotation_hash, split FROM versioning_versionitem"
-        f" WHERE version_id = '{version_id}'"
+        "SELECT item_id, asset_sha256, annotation_hash, split FROM versioning_versionrow"
+        f" WHERE version_id = '{stored}'"
     )
 
 
 def export_rows_query(version_id: str) -> str:
-    assert all(c in "0123456789abcdef" for c in version_id)
+    stored = full_version(version_id)
+    assert all(c in "0123456789abcdef" for c in stored)
     return (
         "SELECT v.item_id, v.asset_sha256, v.split, a.mime, a.width, a.height, i.metadata,"
-        " b.shapes FROM versioning_versionitem v JOIN projects_item i ON i.id = v.item_id"
+        " b.shapes FROM versioning_versionrow v JOIN projects_item i ON i.id = v.item_id"
         " JOIN storage_asset a ON a.id = i.asset_id LEFT JOIN versioning_annotationblob b"
-        f" ON b.content_hash = v.annotation_hash WHERE v.version_id = '{version_id}'"
+        f" ON b.content_hash = v.annotation_hash WHERE v.version_id = '{stored}'"
         " ORDER BY v.item_id"
     )
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -145,13 +147,35 @@ class VersionRow(models.Model):
         return f"stored row of item {self.item_id} in {self.version_id[:12]}"
 
 
+class VersionItemQuerySet(models.QuerySet["VersionItem"]):
+    def filter(self, *args: Any, **kwargs: Any) -> "VersionItemQuerySet":
+        """Filtering on one version also filters on the version its rows build on (a filter
+        that keeps every row of the version): Postgres can then read each branch of the view
+        in item order, so a page of a version stops after its rows instead of sorting all of
+        them (migration 0004)."""
+        rows = super().filter(*args, **kwargs)
+        version = kwargs.get("version", kwargs.get("version_id"))
+        if isinstance(version, DatasetVersion):
+            base_id = version.base_id or version.pk
+        elif isinstance(version, str):
+            found = DatasetVersion.objects.filter(pk=version).values_list("base_id", flat=True)
+            base_id = next(iter(found), None) or version
+        else:
+            return rows
+        return super(VersionItemQuerySet, rows).filter(base_id=base_id)
+
+
 class VersionItem(models.Model):
-    """One manifest row of a version, however it is stored: a database view (migration 0004,
-    versioning.rows.VIEW_SQL) of the version's own rows plus, for a delta version, its base's
-    rows it does not override. Read-only."""
+    """One manifest row of a version, however it is stored: a database view (migration 0004)
+    of the version's own stored rows plus, for a delta version, its base's rows it does not
+    override. Read-only."""
 
     pk = models.CompositePrimaryKey("version", "item")
     version = models.ForeignKey(
+        DatasetVersion, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    # The version stored in full whose rows this one builds on: its base, or itself.
+    base = models.ForeignKey(
         DatasetVersion, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     item = models.ForeignKey(
@@ -160,6 +184,8 @@ class VersionItem(models.Model):
     asset_sha256 = models.CharField(max_length=64)
     annotation_hash = models.CharField(max_length=64, null=True, blank=True)
     split = models.CharField(max_length=32, blank=True)
+
+    objects = VersionItemQuerySet.as_manager()
 
     class Meta:
         managed = False

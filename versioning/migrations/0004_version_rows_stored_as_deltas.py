@@ -8,22 +8,34 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # A version's rows: its own stored rows (all of them for a version stored in full, the changed
-# ones for a delta version), then its base's rows it stores nothing for. Written once, here: the
-# SQL is plain enough for both Postgres and SQLite. Postgres pushes `version_id = %s` into both
-# branches, so a read by version is two index range scans on version_item_unique, merged by
-# item id.
+# ones for a delta version), then its base's rows it stores nothing for. `base_id` is the
+# version stored in full that the rows build on (the version itself when stored in full).
+# A filter on `base_id` as well as on `version_id` (VersionItem's queryset adds it) gives
+# Postgres both stored versions as constants, and each branch is ordered by item (a subquery
+# with ORDER BY is planned on its own and keeps an index-ordered path), so a page of a version
+# (ORDER BY item_id LIMIT n) merges two index range scans and stops after n rows instead of
+# sorting every remaining row (measured: 5 ms against 130-450 ms a page at 100k items).
+# The same SQL serves Postgres and SQLite.
 VIEW_SQL = """
 CREATE VIEW versioning_versionitem AS
-SELECT r.version_id, r.item_id, r.asset_sha256, r.annotation_hash, r.split
-FROM versioning_versionrow r
-WHERE NOT r.removed
+SELECT * FROM (
+    SELECT r.version_id, COALESCE(d.base_id, d.id) AS base_id, r.item_id, r.asset_sha256,
+        r.annotation_hash, r.split
+    FROM versioning_versionrow r
+    JOIN versioning_datasetversion d ON d.id = r.version_id
+    WHERE NOT r.removed
+    ORDER BY r.item_id
+) stored
 UNION ALL
-SELECT v.id, b.item_id, b.asset_sha256, b.annotation_hash, b.split
-FROM versioning_datasetversion v
-JOIN versioning_versionrow b ON b.version_id = v.base_id
-WHERE NOT EXISTS (
-    SELECT 1 FROM versioning_versionrow o WHERE o.version_id = v.id AND o.item_id = b.item_id
-)
+SELECT * FROM (
+    SELECT d.id, d.base_id, b.item_id, b.asset_sha256, b.annotation_hash, b.split
+    FROM versioning_datasetversion d
+    JOIN versioning_versionrow b ON b.version_id = d.base_id
+    WHERE NOT EXISTS (
+        SELECT 1 FROM versioning_versionrow o WHERE o.version_id = d.id AND o.item_id = b.item_id
+    )
+    ORDER BY b.item_id
+) inherited
 """
 
 
@@ -71,7 +83,17 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="VersionItem",
             fields=[
-                ("pk", models.CompositePrimaryKey("version", "item", blank=True, editable=False, primary_key=True, serialize=False)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "version",
+                        "item",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
                 ("asset_sha256", models.CharField(max_length=64)),
                 ("annotation_hash", models.CharField(blank=True, max_length=64, null=True)),
                 ("split", models.CharField(blank=True, max_length=32)),
@@ -86,6 +108,15 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "version",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="versioning.datasetversion",
+                    ),
+                ),
+                (
+                    "base",
                     models.ForeignKey(
                         db_constraint=False,
                         on_delete=django.db.models.deletion.DO_NOTHING,
