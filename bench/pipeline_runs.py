@@ -87,7 +87,7 @@ def _version(count: int) -> tuple[str, list[bytes]]:
 
     from projects.models import Item, Project
     from storage.models import Asset, object_key
-    from versioning.models import DatasetVersion, VersionItem
+    from versioning.models import DatasetVersion, VersionRow
 
     tag = uuid.uuid4().hex[:8]
     user, _ = get_user_model().objects.get_or_create(username="bench_pipelines")
@@ -115,9 +115,9 @@ def _version(count: int) -> tuple[str, list[bytes]]:
         manifest_key="",
     )
     rows = Item.objects.filter(project=project).values_list("pk", "asset__sha256")
-    VersionItem.objects.bulk_create(
+    VersionRow.objects.bulk_create(
         [
-            VersionItem(version=version, item_id=pk, asset_sha256=sha, split="train")
+            VersionRow(version=version, item_id=pk, asset_sha256=sha, split="train")
             for pk, sha in rows
         ],
         batch_size=5000,

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -76,7 +78,11 @@ class Job(models.Model):
 
 class DatasetVersion(models.Model):
     """Immutable. `id` is the SHA-256 of the canonical manifest (formats.canonical), so the
-    same content always has the same id and a second snapshot of it creates nothing."""
+    same content always has the same id and a second snapshot of it creates nothing.
+
+    Its manifest rows are stored either in full (`base` is null) or as the rows that differ
+    from `base`, a version stored in full (versioning.rows): a re-snapshot after a small
+    relabel writes what changed, not the dataset. VersionItem reads them back either way."""
 
     id = models.CharField(primary_key=True, max_length=64)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="versions")
@@ -86,6 +92,11 @@ class DatasetVersion(models.Model):
     )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    # RESTRICT: a version stored as a delta is unreadable without its base, so the base may go
+    # only together with its project (and so with every version built on it).
+    base = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="deltas"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     schema_hash = models.CharField(max_length=64)
@@ -98,18 +109,25 @@ class DatasetVersion(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["project", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(base=models.F("id")), name="version_base_not_itself"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"version {self.pk[:12]} of project {self.project_id}"
 
 
-class VersionItem(models.Model):
-    """One manifest row, indexed in the database for diffs and exports."""
+class VersionRow(models.Model):
+    """A stored manifest row. A version stored in full has one per item; a delta version has
+    one per item whose row differs from its base's, `removed` for an item its base has and it
+    has not. Written by snapshots only; read through VersionItem."""
 
     # No index of its own: version_item_unique (version, item) serves every lookup by version,
     # and each index costs a snapshot 100k entries (two for a varchar: = and LIKE).
     version = models.ForeignKey(
-        DatasetVersion, on_delete=models.CASCADE, related_name="rows", db_index=False
+        DatasetVersion, on_delete=models.CASCADE, related_name="stored_rows", db_index=False
     )
     # RESTRICT: an item in a version may go only together with its project (versions are
     # immutable; deleting the item alone would change what an old version exports).
@@ -117,11 +135,61 @@ class VersionItem(models.Model):
     asset_sha256 = models.CharField(max_length=64)
     annotation_hash = models.CharField(max_length=64, null=True, blank=True)
     split = models.CharField(max_length=32, blank=True)
+    removed = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
+            # Named as when this table was VersionItem: the index is the table's own.
             models.UniqueConstraint(fields=["version", "item"], name="version_item_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"stored row of item {self.item_id} in {self.version_id[:12]}"
+
+
+class VersionItemQuerySet(models.QuerySet["VersionItem"]):
+    def filter(self, *args: Any, **kwargs: Any) -> "VersionItemQuerySet":
+        """Filtering on one version also filters on the version its rows build on (a filter
+        that keeps every row of the version): Postgres can then read each branch of the view
+        in item order, so a page of a version stops after its rows instead of sorting all of
+        them (migration 0004)."""
+        rows = super().filter(*args, **kwargs)
+        version = kwargs.get("version", kwargs.get("version_id"))
+        if isinstance(version, DatasetVersion):
+            base_id = version.base_id or version.pk
+        elif isinstance(version, str):
+            found = DatasetVersion.objects.filter(pk=version).values_list("base_id", flat=True)
+            base_id = next(iter(found), None) or version
+        else:
+            return rows
+        return super(VersionItemQuerySet, rows).filter(base_id=base_id)
+
+
+class VersionItem(models.Model):
+    """One manifest row of a version, however it is stored: a database view (migration 0004)
+    of the version's own stored rows plus, for a delta version, its base's rows it does not
+    override. Read-only."""
+
+    pk = models.CompositePrimaryKey("version", "item")
+    version = models.ForeignKey(
+        DatasetVersion, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    # The version stored in full whose rows this one builds on: its base, or itself.
+    base = models.ForeignKey(
+        DatasetVersion, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    asset_sha256 = models.CharField(max_length=64)
+    annotation_hash = models.CharField(max_length=64, null=True, blank=True)
+    split = models.CharField(max_length=32, blank=True)
+
+    objects = VersionItemQuerySet.as_manager()
+
+    class Meta:
+        managed = False
+        db_table = "versioning_versionitem"
 
     def __str__(self) -> str:
         return f"item {self.item_id} in {self.version_id[:12]}"
