@@ -24,6 +24,12 @@ class Schema:
     def __init__(self, labels: Sequence[Label]) -> None:
         self.labels = list(labels)
         self.by_name = {label["name"]: label for label in labels}
+        self.attribute_names = {
+            label["name"]: frozenset(
+                attribute["name"] for attribute in label.get("attributes") or []
+            )
+            for label in labels
+        }
 
     def label(self, name: Any, *, location: str) -> Label:
         label = self.by_name.get(name) if isinstance(name, str) else None
@@ -113,6 +119,11 @@ _PLAIN_NUMBERS = {float, int}
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+def canonical_uuid(value: str) -> str:
+    """A UUID as uuid.UUID spells it (lowercase, hyphenated), or ValueError."""
+    return value if _CANONICAL_UUID.fullmatch(value) else str(uuid.UUID(value))
+
+
 def _is_uuid(value: Any) -> bool:
     if type(value) is str and _CANONICAL_UUID.fullmatch(value):
         return True
@@ -153,6 +164,17 @@ def check_shape(
 
     The shape comes back as given (less its score) so a lossless format stays lossless.
     """
+    if _plainly_valid(shape, schema, width, height):
+        if "score" not in shape:
+            return dict(shape), None
+        return {key: value for key, value in shape.items() if key != "score"}, shape["score"]
+    return _fully_checked(shape, schema, width, height, location=location)
+
+
+def _fully_checked(
+    shape: Any, schema: Schema, width: int, height: int, *, location: str
+) -> tuple[Shape, float | None]:
+    """`check_shape` for any input: every check in turn, the first that fails is reported."""
     if not isinstance(shape, dict):
         raise FormatError("Expected a shape object.", location=location)
     if not shape.keys() <= SHAPE_FIELDS:
@@ -176,3 +198,64 @@ def check_shape(
     if score is not None:
         score = numbers([score], location=f"{location}.score")[0]
     return clean, score
+
+
+def _plainly_valid(shape: Any, schema: Schema, width: int, height: int) -> bool:
+    """Whether a shape passes every check of `check_shape`, judged with a few type checks and
+    comparisons for the common case (canonical id, plain numbers, a box, polygon, polyline,
+    cuboid or tag). False only means "ask the full checks", which then name what is wrong."""
+    if type(shape) is not dict or not shape.keys() <= SHAPE_FIELDS:
+        return False
+    shape_id, name = shape.get("id"), shape.get("label")
+    if type(shape_id) is not str or not _CANONICAL_UUID.fullmatch(shape_id):
+        return False
+    label = schema.by_name.get(name) if type(name) is str else None
+    if label is None or shape.get("kind") != label["kind"]:
+        return False
+    attributes, score = shape.get("attributes"), shape.get("score")
+    if attributes is not None and (
+        type(attributes) is not dict or not attributes.keys() <= schema.attribute_names[name]
+    ):
+        return False
+    if score is not None and not (type(score) is float and math.isfinite(score)):
+        return False
+    return _plainly_inside(shape.get("points"), label["kind"], width, height)
+
+
+def _plainly_inside(points: Any, kind: str, width: int, height: int) -> bool:
+    """Plain numbers, as many as the kind takes, inside the image as `check_inside` allows."""
+    low, right, bottom = -_SLACK, width + _SLACK, height + _SLACK
+    if kind == "box":
+        if type(points) is not list or len(points) != 4:
+            return False
+        x1, y1, x2, y2 = points
+        plain = type(x1) in _PLAIN_NUMBERS and type(y1) in _PLAIN_NUMBERS
+        plain = plain and type(x2) in _PLAIN_NUMBERS and type(y2) in _PLAIN_NUMBERS
+        # Comparisons fail on NaN and on infinities, so they also prove the numbers finite.
+        return (
+            plain
+            and low <= x1 <= right
+            and low <= x2 <= right
+            and low <= y1 <= bottom
+            and (low <= y2 <= bottom)
+        )
+    if kind == "tag":
+        return type(points) is list and not points
+    minimum = _EVEN_POINT_KINDS.get(kind)
+    if minimum is None or type(points) is not list:
+        return False
+    count = len(points)
+    if count % 2 or count < minimum or (kind == "cuboid" and count != 16):
+        return False
+    if not set(map(type, points)) <= _PLAIN_NUMBERS:
+        return False
+    xs, ys = points[0::2], points[1::2]
+    if not (low <= min(xs) and max(xs) <= right and low <= min(ys) and max(ys) <= bottom):
+        return False
+    total = sum(points)
+    return total == total  # a NaN, which min and max can step over, makes the sum NaN
+
+
+# check_inside's allowance for export rounding (formats.geometry.inside's default).
+_SLACK = 0.01
+_EVEN_POINT_KINDS = {"polygon": 6, "polyline": 4, "cuboid": 16}
