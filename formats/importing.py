@@ -165,10 +165,33 @@ def check_shape(
     The shape comes back as given (less its score) so a lossless format stays lossless.
     """
     if _plainly_valid(shape, schema, width, height):
-        if "score" not in shape:
-            return dict(shape), None
-        return {key: value for key, value in shape.items() if key != "score"}, shape["score"]
+        return _without_score(shape)
     return _fully_checked(shape, schema, width, height, location=location)
+
+
+def check_shapes(
+    shapes: list[Any], schema: Schema, width: int, height: int, *, location: str
+) -> tuple[list[Shape], dict[str, float]]:
+    """`check_shape` over an item's shapes (a bad one located as "<location>: shapes[i]"),
+    and their scores by shape id."""
+    clean: list[Shape] = []
+    scores: dict[str, float] = {}
+    for index, shape in enumerate(shapes):
+        if _plainly_valid(shape, schema, width, height):
+            checked, score = _without_score(shape)
+        else:
+            where = f"{location}: shapes[{index}]"
+            checked, score = _fully_checked(shape, schema, width, height, location=where)
+        clean.append(checked)
+        if score is not None:
+            scores[checked["id"]] = score
+    return clean, scores
+
+
+def _without_score(shape: Shape) -> tuple[Shape, float | None]:
+    if "score" not in shape:
+        return dict(shape), None
+    return {key: value for key, value in shape.items() if key != "score"}, shape["score"]
 
 
 def _fully_checked(
