@@ -15,12 +15,12 @@ holds the two paths to that over generated shapes.
 """
 
 import math
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from common.errors import Invalid
+from formats.importing import CANONICAL_UUID, plain_points_within
 from projects.schema import attribute_value_ok
 
 MAX_SHAPES = 10_000
@@ -36,8 +36,6 @@ SHAPE_FIELDS = {
     "rotation",
     "rle",
 }
-# uuid.UUID's own spelling, which str(uuid.UUID(value)) gives back unchanged.
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Exactly these types: bool is an int to isinstance but not a number to the schema.
 _NUMBER_TYPES = frozenset((float, int))
 # A rotation the fast path takes: finite (NaN fails both comparisons) and exact as a float.
@@ -147,7 +145,7 @@ def _plain_normalised(
     else:
         label = schema.by_id.get(label_id) if type(label_id) is str else None
     shape_id = shape.get("id")
-    if label is None or type(shape_id) is not str or not _CANONICAL_UUID.fullmatch(shape_id):
+    if label is None or type(shape_id) is not str or not CANONICAL_UUID.fullmatch(shape_id):
         return None
     kind, occluded = label["kind"], shape.get("occluded", False)
     if shape.get("kind") != kind or (occluded is not False and occluded is not True):
@@ -196,13 +194,7 @@ def _plain_points(points: Any, kind: str, width: int, height: int) -> list[float
     count = len(points)
     if count % 2 or count < minimum or count > MAX_POINTS or (kind == "cuboid" and count != 16):
         return None
-    if not set(map(type, points)) <= _NUMBER_TYPES:
-        return None
-    xs, ys = points[0::2], points[1::2]
-    if not (min(xs) >= 0 and max(xs) <= width and min(ys) >= 0 and max(ys) <= height):
-        return None
-    total = sum(points)
-    if total != total:  # a NaN, which min and max can step over
+    if not plain_points_within(points, 0, 0, width, height):
         return None
     return list(map(float, points))
 

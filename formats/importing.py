@@ -116,16 +116,16 @@ def numbers(value: Any, *, location: str, count: int | None = None) -> list[floa
 
 _PLAIN_NUMBERS = {float, int}
 # uuid.UUID's canonical spelling; anything else (upper case, braces, urn:...) asks uuid.UUID.
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def canonical_uuid(value: str) -> str:
     """A UUID as uuid.UUID spells it (lowercase, hyphenated), or ValueError."""
-    return value if _CANONICAL_UUID.fullmatch(value) else str(uuid.UUID(value))
+    return value if CANONICAL_UUID.fullmatch(value) else str(uuid.UUID(value))
 
 
 def _is_uuid(value: Any) -> bool:
-    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+    if type(value) is str and CANONICAL_UUID.fullmatch(value):
         return True
     try:
         uuid.UUID(str(value))
@@ -230,7 +230,7 @@ def _plainly_valid(shape: Any, schema: Schema, width: int, height: int) -> bool:
     if type(shape) is not dict or not shape.keys() <= SHAPE_FIELDS:
         return False
     shape_id, name = shape.get("id"), shape.get("label")
-    if type(shape_id) is not str or not _CANONICAL_UUID.fullmatch(shape_id):
+    if type(shape_id) is not str or not CANONICAL_UUID.fullmatch(shape_id):
         return False
     label = schema.by_name.get(name) if type(name) is str else None
     if label is None or shape.get("kind") != label["kind"]:
@@ -270,10 +270,19 @@ def _plainly_inside(points: Any, kind: str, width: int, height: int) -> bool:
     count = len(points)
     if count % 2 or count < minimum or (kind == "cuboid" and count != 16):
         return False
+    return plain_points_within(points, low, low, right, bottom)
+
+
+def plain_points_within(
+    points: list[float], left: float, top: float, right: float, bottom: float
+) -> bool:
+    """Whether [x, y, ...] (at least one pair) are plain ints or floats, none a bool, NaN or
+    infinite, with every x in [left, right] and every y in [top, bottom]: a fast path's test,
+    checked by C loops. False only means "ask the full checks"."""
     if not set(map(type, points)) <= _PLAIN_NUMBERS:
         return False
     xs, ys = points[0::2], points[1::2]
-    if not (low <= min(xs) and max(xs) <= right and low <= min(ys) and max(ys) <= bottom):
+    if not (left <= min(xs) and max(xs) <= right and top <= min(ys) and max(ys) <= bottom):
         return False
     total = sum(points)
     return total == total  # a NaN, which min and max can step over, makes the sum NaN

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from annotate.shapes import ShapeSchema, ShapesInvalid, _plain_normalised, validate_shapes
 from projects.schema import validate_labels
+from tests.formats.helpers import spoilt
 
 LABELS = validate_labels(
     [
@@ -123,13 +124,7 @@ def shapes(draw: st.DrawFn) -> object:
         "rle": rle,
         "colour": st.just("red"),
     }
-    for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2]))):
-        key = draw(st.sampled_from(sorted(spoilers)))
-        if draw(st.integers(0, 4)):
-            shape[key] = draw(spoilers[key])
-        else:
-            shape.pop(key, None)
-    return shape if draw(st.integers(0, 30)) else draw(st.sampled_from(["a box", 3, None, []]))
+    return spoilt(draw, shape, spoilers)
 
 
 def _full_checks(shape: object) -> dict | None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from formats.importing import Schema, _fully_checked, _plainly_valid, check_shape
 from formats.records import FormatError
+from tests.formats.helpers import spoilt
 from tests.formats.samples import LABELS
 
 WIDTH, HEIGHT = 64, 48
@@ -75,13 +76,7 @@ def shapes(draw: st.DrawFn) -> object:
         shape["rle"] = draw(spoilers["rle"])
     if draw(st.booleans()):
         shape["score"] = draw(st.floats(0, 1))
-    for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2]))):
-        key = draw(st.sampled_from(sorted(spoilers)))
-        if draw(st.integers(0, 4)):
-            shape[key] = draw(spoilers[key])
-        else:
-            shape.pop(key, None)
-    return shape if draw(st.integers(0, 30)) else draw(st.sampled_from(["a box", 3, None, []]))
+    return spoilt(draw, shape, spoilers)
 
 
 def _full(shape: object) -> tuple | None:
