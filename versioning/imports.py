@@ -8,6 +8,10 @@ and message. Items are matched by sha256 when the file gives it, else by file na
 match no item are reported, not refused. Idempotent: shape ids are deterministic (the codecs
 derive them from file name and position, JSONL keeps its own), and an item whose content is
 already what the file says is skipped, so a second import of the same file writes nothing.
+
+Predictions, the bulk case, stream: each entry is matched, checked and encoded as it is read
+and goes straight into an open COPY, so the first bad entry in the file is the one reported.
+Gold and vendor documents go through their services a batch at a time.
 """
 
 import hashlib
