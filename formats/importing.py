@@ -190,7 +190,7 @@ def check_shapes(
 
 def _without_score(shape: Shape) -> tuple[Shape, float | None]:
     if "score" not in shape:
-        return dict(shape), None
+        return shape, None  # the reader's own dict, which nothing else holds: no copy
     return {key: value for key, value in shape.items() if key != "score"}, shape["score"]
 
 

@@ -16,12 +16,14 @@ Gold and vendor documents go through their services a batch at a time.
 
 import hashlib
 import json
+import math
 import posixpath
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from itertools import islice
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import IO, Any, NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -379,7 +381,7 @@ def _prediction_rows(
         if matched is None:
             continue
         shapes = _clean(matched, schema)
-        shapes_text = _SORTED_JSON.encode(shapes)
+        shapes_text = _shapes_json(shapes)
         scores_text = _SORTED_JSON.encode(matched.scores)
         yield _PredictionRow(
             matched.item.pk,
@@ -482,6 +484,48 @@ def _orm_prediction(job: Job, source: str, row: _PredictionRow) -> Prediction:
 
 # Sorted compact JSON, ASCII-escaped: the text the change check hashes and COPY sends.
 _SORTED_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+# The keys of a plain stored shape (see _shape_json).
+_PLAIN_KEYS = ({"id", "label", "kind", "points", "attributes", "occluded"}, {"label_id"})
+
+
+def _shapes_json(shapes: list[dict[str, Any]]) -> str:
+    """`_SORTED_JSON.encode(shapes)`, a third faster for the usual shapes (see _shape_json)."""
+    return "[" + ",".join(map(_shape_json, shapes)) + "]"
+
+
+def _shape_json(shape: dict[str, Any]) -> str:
+    """A stored shape's sorted JSON: written out directly for the plain form (the six fields,
+    maybe label_id, no attribute values), which is what _SORTED_JSON writes for it: keys in
+    sorted order, strings through the encoder's own escaping, floats by float.__repr__ (as
+    the encoder prints them: the points are floats, finite, after validation). Any other shape
+    goes through the encoder."""
+    keys = shape.keys()
+    plain_keys, optional = _PLAIN_KEYS
+    label_id = shape.get("label_id")
+    if not (keys == plain_keys or (keys - optional == plain_keys and type(label_id) is str)):
+        return _SORTED_JSON.encode(shape)
+    points, occluded, attributes = shape["points"], shape["occluded"], shape["attributes"]
+    if attributes != {} or type(occluded) is not bool or type(points) is not list:
+        return _SORTED_JSON.encode(shape)
+    if not all(type(value) is float and math.isfinite(value) for value in points):
+        return _SORTED_JSON.encode(shape)
+    label, kind, shape_id = shape["label"], shape["kind"], shape["id"]
+    if type(label) is not str or type(kind) is not str or type(shape_id) is not str:
+        return _SORTED_JSON.encode(shape)
+    return "".join(
+        (
+            '{"attributes":{},"id":',
+            _json_string(shape_id),
+            ',"kind":',
+            _json_string(kind),
+            ',"label":',
+            _json_string(label),
+            "" if label_id is None else ',"label_id":' + _json_string(label_id),
+            ',"occluded":true,"points":[' if occluded else ',"occluded":false,"points":[',
+            ",".join(map(float.__repr__, points)),
+            "]}",
+        )
+    )
 
 
 def _prediction_digest(shapes_text: str, scores_text: str) -> str:
