@@ -6,6 +6,12 @@ client can point at the exact shape that was refused.
 A shape names its class by `label_id` (the class's stable id), by `label` (its name), or both;
 the id wins, so a tab opened before a rename still saves. The stored shape carries both, the name
 as the schema has it now.
+
+Every save and every imported item passes here, so a shape that is plainly valid (the common
+case) takes a fast path of a few type checks and comparisons (`_plain_normalised`); anything it
+does not recognise goes through the full checks (`_shape_errors`), which name what is wrong. The
+fast path accepts nothing the full checks refuse and builds the same normalised shape; a test
+holds the two paths to that over generated shapes.
 """
 
 import math
@@ -14,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from common.errors import Invalid
+from formats.importing import CANONICAL_UUID, plain_points_within
 from projects.schema import attribute_value_ok
 
 MAX_SHAPES = 10_000
@@ -29,6 +36,11 @@ SHAPE_FIELDS = {
     "rotation",
     "rle",
 }
+# Exactly these types: bool is an int to isinstance but not a number to the schema.
+_NUMBER_TYPES = frozenset((float, int))
+# A rotation the fast path takes: finite (NaN fails both comparisons) and exact as a float.
+_ROTATION_BOUND = 2.0**53
+_EVEN_POINT_KINDS = {"polygon": 6, "polyline": 4, "cuboid": 16}
 
 
 class ShapesInvalid(Invalid):
@@ -38,39 +50,67 @@ class ShapesInvalid(Invalid):
 def validate_shapes(
     shapes: Any, *, labels: list[dict[str, Any]], width: int, height: int
 ) -> list[dict[str, Any]]:
-    if not isinstance(shapes, list):
-        raise ShapesInvalid({"shapes": ["Expected a list of shapes."]})
-    if len(shapes) > MAX_SHAPES:
-        raise ShapesInvalid({"shapes": [f"At most {MAX_SHAPES} shapes per document."]})
-    schema = _Schema(labels)
-    errors: dict[str, Any] = {}
-    clean: list[dict[str, Any]] = []
-    seen_ids: set[str] = set()
-    for index, shape in enumerate(shapes):
-        label, shape_errors = schema.label_of(shape)
-        if label is not None:
-            shape_errors.update(_shape_errors(shape, label, width, height))
-        if not shape_errors:
-            # Compared as stored (normalised), so "ABC..." and "abc..." are the same id.
-            shape_id = str(uuid.UUID(shape["id"]))
-            if shape_id in seen_ids:
-                shape_errors = {"id": [f"Duplicate shape id {shape_id}."]}
-            seen_ids.add(shape_id)
-        if shape_errors:
-            errors[str(index)] = shape_errors
-        else:
-            clean.append(_normalised(shape, label))  # type: ignore[arg-type]
-    if not errors:
-        errors = _single_choice_errors(clean, schema)
-    if errors:
-        raise ShapesInvalid({"shapes": errors})
-    return clean
+    """The shapes normalised as stored, or ShapesInvalid naming every bad shape and field."""
+    return ShapeSchema(labels).validate(shapes, width=width, height=height)
 
 
-class _Schema:
+class ShapeSchema:
+    """A project's classes as the checks look them up; build once to validate many documents
+    (an import) against the same schema."""
+
     def __init__(self, labels: list[dict[str, Any]]) -> None:
         self.by_name = {label["name"]: label for label in labels}
         self.by_id = {label["id"]: label for label in labels if label.get("id")}
+        self.attributes = {
+            label["name"]: {attribute["name"]: attribute for attribute in label["attributes"]}
+            for label in labels
+            if label.get("attributes")
+        }
+        self.single_choice = any(
+            label.get("group") is not None and label.get("group_choice") == "single"
+            for label in labels
+        )
+
+    def validate(self, shapes: Any, *, width: int, height: int) -> list[dict[str, Any]]:
+        if not isinstance(shapes, list):
+            raise ShapesInvalid({"shapes": ["Expected a list of shapes."]})
+        if len(shapes) > MAX_SHAPES:
+            raise ShapesInvalid({"shapes": [f"At most {MAX_SHAPES} shapes per document."]})
+        errors: dict[str, Any] = {}
+        clean: list[dict[str, Any]] = []
+        seen_ids: set[str] = set()
+        for index, shape in enumerate(shapes):
+            out = _plain_normalised(shape, self, width, height)
+            if out is None:
+                out, shape_errors = self._checked(shape, width, height)
+            else:
+                shape_errors = {}
+            if out is not None:
+                # Compared as stored (normalised), so "ABC..." and "abc..." are the same id.
+                shape_id = out["id"]
+                if shape_id in seen_ids:
+                    shape_errors = {"id": [f"Duplicate shape id {shape_id}."]}
+                else:
+                    seen_ids.add(shape_id)
+                    clean.append(out)
+            if shape_errors:
+                errors[str(index)] = shape_errors
+        if not errors and self.single_choice:
+            errors = _single_choice_errors(clean, self)
+        if errors:
+            raise ShapesInvalid({"shapes": errors})
+        return clean
+
+    def _checked(
+        self, shape: Any, width: int, height: int
+    ) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+        """The full checks: the normalised shape, or None and what is wrong with it."""
+        label, shape_errors = self.label_of(shape)
+        if label is not None:
+            shape_errors.update(_shape_errors(shape, label, width, height))
+        if shape_errors:
+            return None, shape_errors
+        return _normalised(shape, label), {}  # type: ignore[arg-type]
 
     def label_of(self, shape: Any) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
         """The shape's class and, when it has none, why."""
@@ -88,14 +128,105 @@ class _Schema:
         return label, {}
 
 
+def _plain_normalised(
+    shape: Any, schema: ShapeSchema, width: int, height: int
+) -> dict[str, Any] | None:
+    """The normalised shape when it is plainly valid, else None (the full checks then decide).
+
+    Takes a subset of what the full checks take (canonical ids, plain numbers, no keypoints or
+    masks) and builds exactly what `_normalised` builds, in the same key order.
+    """
+    if type(shape) is not dict or not shape.keys() <= SHAPE_FIELDS:
+        return None
+    label_id = shape.get("label_id")
+    if label_id is None:
+        name = shape.get("label")
+        label = schema.by_name.get(name) if type(name) is str else None
+    else:
+        label = schema.by_id.get(label_id) if type(label_id) is str else None
+    shape_id = shape.get("id")
+    if label is None or type(shape_id) is not str or not CANONICAL_UUID.fullmatch(shape_id):
+        return None
+    kind, occluded = label["kind"], shape.get("occluded", False)
+    if shape.get("kind") != kind or (occluded is not False and occluded is not True):
+        return None
+    points = _plain_points(shape.get("points"), kind, width, height)
+    attributes = _plain_attributes(shape.get("attributes"), schema.attributes.get(label["name"]))
+    if points is None or attributes is None:
+        return None
+    out = {
+        "id": shape_id,
+        "label": label["name"],
+        "kind": kind,
+        "points": points,
+        "attributes": attributes,
+        "occluded": occluded,
+    }
+    rotation = shape.get("rotation")
+    if rotation is not None:
+        if kind != "box" or type(rotation) not in _NUMBER_TYPES:
+            return None
+        if not -_ROTATION_BOUND < rotation < _ROTATION_BOUND:
+            return None
+        if rotation:
+            out["rotation"] = float(rotation) % 360.0
+    if label.get("id"):
+        out["label_id"] = label["id"]
+    return out
+
+
+def _plain_points(points: Any, kind: str, width: int, height: int) -> list[float] | None:
+    if kind == "box":
+        if type(points) is not list or len(points) != 4:
+            return None
+        x1, y1, x2, y2 = points
+        plain = type(x1) in _NUMBER_TYPES and type(y1) in _NUMBER_TYPES
+        plain = plain and type(x2) in _NUMBER_TYPES and type(y2) in _NUMBER_TYPES
+        # Chained comparisons fail on NaN and infinities, so they also prove the numbers finite.
+        if plain and 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height:
+            return [float(x1), float(y1), float(x2), float(y2)]
+        return None
+    if kind == "tag":
+        return [] if points is None or (type(points) is list and not points) else None
+    minimum = _EVEN_POINT_KINDS.get(kind)
+    if minimum is None or type(points) is not list:
+        return None
+    count = len(points)
+    if count % 2 or count < minimum or count > MAX_POINTS or (kind == "cuboid" and count != 16):
+        return None
+    if not plain_points_within(points, 0, 0, width, height):
+        return None
+    return list(map(float, points))
+
+
+def _plain_attributes(
+    attributes: Any, spec: dict[str, dict[str, Any]] | None
+) -> dict[str, Any] | None:
+    if attributes is None:
+        return {}
+    if type(attributes) is not dict:
+        return None
+    if not attributes:
+        return {}
+    if spec is None:
+        return None
+    for name, value in attributes.items():
+        attribute = spec.get(name)
+        if attribute is None:
+            return None
+        if not attribute_value_ok(attribute["type"], attribute["values"], value):
+            return None
+    return attributes
+
+
 def single_choice_check(shapes: list[dict[str, Any]], *, labels: list[dict[str, Any]]) -> None:
     """The single-choice rule alone, over validated shapes (a change set merged into a document)."""
-    errors = _single_choice_errors(shapes, _Schema(labels))
+    errors = _single_choice_errors(shapes, ShapeSchema(labels))
     if errors:
         raise ShapesInvalid({"shapes": errors})
 
 
-def _single_choice_errors(shapes: list[dict[str, Any]], schema: _Schema) -> dict[str, Any]:
+def _single_choice_errors(shapes: list[dict[str, Any]], schema: ShapeSchema) -> dict[str, Any]:
     """At most one tag per single-choice group (day / night): every tag after the first is named."""
     first_of_group: dict[str, str] = {}
     errors: dict[str, Any] = {}

@@ -24,6 +24,12 @@ class Schema:
     def __init__(self, labels: Sequence[Label]) -> None:
         self.labels = list(labels)
         self.by_name = {label["name"]: label for label in labels}
+        self.attribute_names = {
+            label["name"]: frozenset(
+                attribute["name"] for attribute in label.get("attributes") or []
+            )
+            for label in labels
+        }
 
     def label(self, name: Any, *, location: str) -> Label:
         label = self.by_name.get(name) if isinstance(name, str) else None
@@ -110,11 +116,16 @@ def numbers(value: Any, *, location: str, count: int | None = None) -> list[floa
 
 _PLAIN_NUMBERS = {float, int}
 # uuid.UUID's canonical spelling; anything else (upper case, braces, urn:...) asks uuid.UUID.
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_uuid(value: str) -> str:
+    """A UUID as uuid.UUID spells it (lowercase, hyphenated), or ValueError."""
+    return value if CANONICAL_UUID.fullmatch(value) else str(uuid.UUID(value))
 
 
 def _is_uuid(value: Any) -> bool:
-    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+    if type(value) is str and CANONICAL_UUID.fullmatch(value):
         return True
     try:
         uuid.UUID(str(value))
@@ -153,6 +164,40 @@ def check_shape(
 
     The shape comes back as given (less its score) so a lossless format stays lossless.
     """
+    if _plainly_valid(shape, schema, width, height):
+        return _without_score(shape)
+    return _fully_checked(shape, schema, width, height, location=location)
+
+
+def check_shapes(
+    shapes: list[Any], schema: Schema, width: int, height: int, *, location: str
+) -> tuple[list[Shape], dict[str, float]]:
+    """`check_shape` over an item's shapes (a bad one located as "<location>: shapes[i]"),
+    and their scores by shape id."""
+    clean: list[Shape] = []
+    scores: dict[str, float] = {}
+    for index, shape in enumerate(shapes):
+        if _plainly_valid(shape, schema, width, height):
+            checked, score = _without_score(shape)
+        else:
+            where = f"{location}: shapes[{index}]"
+            checked, score = _fully_checked(shape, schema, width, height, location=where)
+        clean.append(checked)
+        if score is not None:
+            scores[checked["id"]] = score
+    return clean, scores
+
+
+def _without_score(shape: Shape) -> tuple[Shape, float | None]:
+    if "score" not in shape:
+        return shape, None  # the reader's own dict, which nothing else holds: no copy
+    return {key: value for key, value in shape.items() if key != "score"}, shape["score"]
+
+
+def _fully_checked(
+    shape: Any, schema: Schema, width: int, height: int, *, location: str
+) -> tuple[Shape, float | None]:
+    """`check_shape` for any input: every check in turn, the first that fails is reported."""
     if not isinstance(shape, dict):
         raise FormatError("Expected a shape object.", location=location)
     if not shape.keys() <= SHAPE_FIELDS:
@@ -176,3 +221,73 @@ def check_shape(
     if score is not None:
         score = numbers([score], location=f"{location}.score")[0]
     return clean, score
+
+
+def _plainly_valid(shape: Any, schema: Schema, width: int, height: int) -> bool:
+    """Whether a shape passes every check of `check_shape`, judged with a few type checks and
+    comparisons for the common case (canonical id, plain numbers, a box, polygon, polyline,
+    cuboid or tag). False only means "ask the full checks", which then name what is wrong."""
+    if type(shape) is not dict or not shape.keys() <= SHAPE_FIELDS:
+        return False
+    shape_id, name = shape.get("id"), shape.get("label")
+    if type(shape_id) is not str or not CANONICAL_UUID.fullmatch(shape_id):
+        return False
+    label = schema.by_name.get(name) if type(name) is str else None
+    if label is None or shape.get("kind") != label["kind"]:
+        return False
+    attributes, score = shape.get("attributes"), shape.get("score")
+    if attributes is not None and (
+        type(attributes) is not dict or not attributes.keys() <= schema.attribute_names[name]
+    ):
+        return False
+    if score is not None and not (type(score) is float and math.isfinite(score)):
+        return False
+    return _plainly_inside(shape.get("points"), label["kind"], width, height)
+
+
+def _plainly_inside(points: Any, kind: str, width: int, height: int) -> bool:
+    """Plain numbers, as many as the kind takes, inside the image as `check_inside` allows."""
+    low, right, bottom = -_SLACK, width + _SLACK, height + _SLACK
+    if kind == "box":
+        if type(points) is not list or len(points) != 4:
+            return False
+        x1, y1, x2, y2 = points
+        plain = type(x1) in _PLAIN_NUMBERS and type(y1) in _PLAIN_NUMBERS
+        plain = plain and type(x2) in _PLAIN_NUMBERS and type(y2) in _PLAIN_NUMBERS
+        # Comparisons fail on NaN and on infinities, so they also prove the numbers finite.
+        return (
+            plain
+            and low <= x1 <= right
+            and low <= x2 <= right
+            and low <= y1 <= bottom
+            and (low <= y2 <= bottom)
+        )
+    if kind == "tag":
+        return type(points) is list and not points
+    minimum = _EVEN_POINT_KINDS.get(kind)
+    if minimum is None or type(points) is not list:
+        return False
+    count = len(points)
+    if count % 2 or count < minimum or (kind == "cuboid" and count != 16):
+        return False
+    return plain_points_within(points, low, low, right, bottom)
+
+
+def plain_points_within(
+    points: list[float], left: float, top: float, right: float, bottom: float
+) -> bool:
+    """Whether [x, y, ...] (at least one pair) are plain ints or floats, none a bool, NaN or
+    infinite, with every x in [left, right] and every y in [top, bottom]: a fast path's test,
+    checked by C loops. False only means "ask the full checks"."""
+    if not set(map(type, points)) <= _PLAIN_NUMBERS:
+        return False
+    xs, ys = points[0::2], points[1::2]
+    if not (left <= min(xs) and max(xs) <= right and top <= min(ys) and max(ys) <= bottom):
+        return False
+    total = sum(points)
+    return total == total  # a NaN, which min and max can step over, makes the sum NaN
+
+
+# check_inside's allowance for export rounding (formats.geometry.inside's default).
+_SLACK = 0.01
+_EVEN_POINT_KINDS = {"polygon": 6, "polyline": 4, "cuboid": 16}

@@ -8,7 +8,7 @@ with keys sorted, so the same version always gives the same bytes.
 from collections.abc import Iterator
 from typing import IO, Any, BinaryIO
 
-from formats.importing import Schema, check_shape
+from formats.importing import Schema, check_shapes
 from formats.jsontext import dumps, loads
 from formats.records import FormatError, ImportedItem, ItemShapes, Label
 from formats.streams import ItemSource, in_item_order
@@ -63,12 +63,5 @@ def _read_item(line: Any, schema: Schema, name: str, number: int) -> ImportedIte
             "An item needs integer width, height and a shapes list.", location=location
         )
     sha256 = line.get("sha256") if isinstance(line.get("sha256"), str) else None
-    clean, scores = [], {}
-    for index, shape in enumerate(shapes):
-        checked, score = check_shape(
-            shape, schema, width, height, location=f"{location}: shapes[{index}]"
-        )
-        clean.append(checked)
-        if score is not None:
-            scores[checked["id"]] = score
+    clean, scores = check_shapes(shapes, schema, width, height, location=location)
     return ImportedItem(line["file_name"], sha256, clean, scores)

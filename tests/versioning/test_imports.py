@@ -427,3 +427,72 @@ def test_the_prediction_change_check_hashes_the_sorted_json_of_scores_and_shapes
     expected = hashlib.sha256(text.encode()).hexdigest()
     encoded = (_SORTED_JSON.encode(shapes), _SORTED_JSON.encode(scores))
     assert _prediction_digest(*encoded) == expected
+
+
+def test_a_bad_shape_late_in_a_predictions_file_fails_the_job_and_keeps_what_was_there(
+    project, manager
+):
+    # given a source already imported for the first item
+    first, second, third = items_add(project, 3)
+    earlier = jsonl_bytes(project, [jsonl_line(first, [shape()])])
+    imported(manager, project, earlier, "a.jsonl", format="jsonl", target="predictions")
+    before = stored_predictions()
+
+    # when a file changes the first, adds the second, and has a box outside the third's image
+    lines = [
+        jsonl_line(first, [shape("person", (3, 3, 6, 6))]),
+        jsonl_line(second, [shape()]),
+        jsonl_line(third, [shape("car", (10, 10, 500, 40))], width=1000, height=800),
+    ]
+    data = jsonl_bytes(project, lines)
+    job = imported(manager, project, data, "b.jsonl", format="jsonl", target="predictions")
+
+    # then the job names the record, shape and field, and nothing of the file was written
+    assert (job.status, job.error) == (
+        "failed",
+        f"{third.name}: shapes.0.points: Points must lie inside the 64x48 image.",
+    )
+    assert stored_predictions() == before
+
+
+def test_a_file_longer_than_a_batch_writes_new_changed_and_unchanged_items_in_every_batch(
+    project, manager, monkeypatch
+):
+    from versioning import imports
+
+    # given five items, predictions of a source for the first three
+    items = items_add(project, 5)
+    old = [jsonl_line(item, [shape()]) for item in items[:3]]
+    imported(
+        manager, project, jsonl_bytes(project, old), "a.jsonl", format="jsonl", target="predictions"
+    )
+    unchanged = Prediction.objects.get(item=items[1])
+
+    # when a file (read two items per batch) changes the first, keeps the second and third
+    # and adds the last two
+    monkeypatch.setattr(imports, "BATCH", 2)
+    new = [
+        jsonl_line(items[0], [shape("person", (3, 3, 6, 6), score=0.5)]),
+        *old[1:],
+        *(jsonl_line(item, [shape(), shape("person", (5, 5, 9, 9))]) for item in items[3:]),
+    ]
+    job = imported(
+        manager, project, jsonl_bytes(project, new), "b.jsonl", format="jsonl", target="predictions"
+    )
+
+    # then every batch's rows are written as the file says
+    assert job.status == "succeeded"
+    counts = ("items", "matched", "written", "unchanged", "shapes")
+    assert [job.result[name] for name in counts] == [5, 5, 3, 2, 5]
+    shapes = {p.item_id: [s["label"] for s in p.shapes] for p in Prediction.objects.all()}
+    assert shapes == {
+        items[0].pk: ["person"],
+        items[1].pk: ["car"],
+        items[2].pk: ["car"],
+        items[3].pk: ["car", "person"],
+        items[4].pk: ["car", "person"],
+    }
+    assert Prediction.objects.get(item=items[0]).scores == {
+        Prediction.objects.get(item=items[0]).shapes[0]["id"]: 0.5
+    }
+    assert Prediction.objects.get(item=items[1]).updated_at == unchanged.updated_at
