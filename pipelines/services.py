@@ -47,6 +47,7 @@ from pipelines.item_features import features_index
 from pipelines.keys import dataset_key, item_key, output_hash
 from pipelines.loaders import ObjectStorageLoader, items_from_rows, version_rows
 from pipelines.models import PipelineRun, PipelineUnit, RunStatus, UnitState
+from pipelines.reruns import feature_sources, run_finish_as, run_repeated
 from pipelines.runner import UnitResult, resolve_dataset_unit, resolve_item_unit
 from pipelines.steps import DATASET_SOURCES, Step
 from pipelines.store import PostgresStore
@@ -312,7 +313,6 @@ def pipeline_run_advance(*, run_id: int, repair: bool = False) -> None:
     time and from several workers: it works under the run's row lock and only when nothing is
     outstanding; units are unique per (run, key). `repair` resets a count left above 0 with no
     unit queued or claimed (stable under the lock: units are created only here)."""
-    finished = False
     with transaction.atomic():
         run = PipelineRun.objects.select_for_update().select_related("version").get(pk=run_id)
         if run.status != RunStatus.RUNNING:
@@ -323,28 +323,39 @@ def pipeline_run_advance(*, run_id: int, repair: bool = False) -> None:
             logger.warning("run %s counted %s units with none left", run.pk, run.outstanding)
             run.outstanding = 0
             PipelineRun.objects.filter(pk=run.pk).update(outstanding=0)
-        try:
-            dag = pipeline_dag(run.pipeline)
-            sources = _sources(dag, run.version)
-            items = items_from_rows(version_rows(run.version_id))
-            units = _units_seen(run.pk)
-            walk = _walk(run, dag, items, sources, PostgresStore(), units)
-        except (DomainError, PipelineError) as error:
-            _run_fail(run, str(error))
-            finished = True
-        else:
-            if walk.new_units:
-                # item-major: a batch's consecutive units of one item decode its image once
-                ordered = sorted(
-                    walk.new_units.values(),
-                    key=lambda u: (u.item_id is None, u.item_id or 0, u.step),
-                )
-                _round_start(run, ordered)
-            elif not walk.waiting:
-                _run_finish(run, walk, units)
-                finished = True
+        finished = _advance(run)
     if finished:
         _job_settle(run_id)
+
+
+def _advance(run: PipelineRun) -> bool:
+    """Under the run's lock, with nothing outstanding: start its next round or finish it
+    (True). A first round that repeats a finished run finishes as it did, without a walk."""
+    try:
+        dag = pipeline_dag(run.pipeline)
+        previous = run_repeated(run, dag) if run.rounds == 0 else None
+        if previous is not None:
+            run_finish_as(run, previous)
+            return True
+        sources = _sources(dag, run.version)
+        items = items_from_rows(version_rows(run.version_id))
+        units = _units_seen(run.pk)
+        walk = _walk(run, dag, items, sources, PostgresStore(), units)
+    except (DomainError, PipelineError) as error:
+        _run_fail(run, str(error))
+        return True
+    if walk.new_units:
+        # item-major: a batch's consecutive units of one item decode its image once
+        ordered = sorted(
+            walk.new_units.values(),
+            key=lambda u: (u.item_id is None, u.item_id or 0, u.step),
+        )
+        _round_start(run, ordered)
+        return False
+    if not walk.waiting:
+        _run_finish(run, walk, units)
+        return True
+    return False
 
 
 def _round_start(run: PipelineRun, units: list[PipelineUnit]) -> None:
@@ -387,7 +398,7 @@ def _run_finish(run: PipelineRun, walk: Walk, units: dict[str, UnitSeen]) -> Non
         version=run.version,
         item_outputs=walk.item_outputs,
         dataset_outputs=walk.dataset_outputs,
-        sources={name: entry.get("table") or entry["key"] for name, entry in run.features.items()},
+        sources=feature_sources(run.features),
     )
     run.finished_at = timezone.now()
     for name, value in totals.items():
