@@ -40,6 +40,7 @@ from annotate.models import ActivityEvent
 from common.errors import DomainError, Invalid, PermissionDenied
 from formats.canonical import content_hash
 from pipelines.builtin import PIPELINES
+from pipelines.bulk import NewUnit, units_insert
 from pipelines.dag import Dag, PipelineError, build_dag
 from pipelines.features import feature_table
 from pipelines.inputs import DatasetSource, Item
@@ -60,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 POLL_SECONDS = 0.5
+PROGRESS_SECONDS = 2.0  # the job's progress (and its lease, 300 s) renewed at most this often
 QUARANTINE_SHOWN = 100
 Progress = Callable[[int, int | None], None]
 
@@ -172,7 +174,7 @@ class Walk:
     dataset_outputs: dict[str, Any] = field(default_factory=dict)
     dataset_keys: dict[str, str] = field(default_factory=dict)
     dataset_hashes: dict[str, str] = field(default_factory=dict)
-    new_units: dict[str, PipelineUnit] = field(default_factory=dict)
+    new_units: dict[str, NewUnit] = field(default_factory=dict)
     waiting: bool = False
 
 
@@ -278,8 +280,8 @@ def _walk(
                 walk.new_units[key].item_ids.append(_int(item_id))
             else:
                 walk.waiting = True
-                walk.new_units[key] = PipelineUnit(
-                    run=run,
+                walk.new_units[key] = NewUnit(
+                    run_id=run.pk,
                     step=step.name,
                     item_id=_int(item_id),
                     item_ids=[] if item_id is None else [int(item_id)],
@@ -358,11 +360,11 @@ def _advance(run: PipelineRun) -> bool:
     return False
 
 
-def _round_start(run: PipelineRun, units: list[PipelineUnit]) -> None:
+def _round_start(run: PipelineRun, units: list[NewUnit]) -> None:
     sent_until = timezone.now() + _lease()
     for unit in units:
         unit.lease_until = sent_until
-    PipelineUnit.objects.bulk_create(units, batch_size=1000, ignore_conflicts=True)
+    units_insert(units)
     PipelineRun.objects.filter(pk=run.pk).update(
         outstanding=F("outstanding") + len(units), rounds=F("rounds") + 1
     )
@@ -593,11 +595,11 @@ class _Batch:
         return resolve_item_unit(step, item, upstream, self.store, self.loader, self.sources(step))
 
     def _resolve_dataset(self, step: Step, unit: PipelineUnit) -> UnitResult:
-        wanted = unit.inputs.get("items", [])
-        reads_shapes = "annotation" in step.inputs
-        items = items_from_rows(
-            version_rows(self.run.version_id, wanted), preload_shapes=reads_shapes
-        )
+        # The version's rows filtered here: a dataset unit names (nearly) every item, and an
+        # `IN` of 100k ids costs more to bind than reading the rows it leaves out.
+        wanted = set(unit.inputs.get("items", []))
+        rows = [row for row in version_rows(self.run.version_id) if row[0] in wanted]
+        items = items_from_rows(rows, preload_shapes="annotation" in step.inputs)
         item_upstream: dict[str, dict[str, Any]] = {}
         for name, keys in unit.inputs.get("item_upstream", {}).items():
             self.store.prefetch(keys.values())
@@ -667,6 +669,7 @@ def pipeline_run_execute(*, job: Job, progress: Progress | None = None) -> dict[
     if run is None:
         raise DomainError("This job has no pipeline run.")
     pipeline_run_advance(run_id=run.pk)
+    reported = time.monotonic()
     while True:
         worked = pipeline_units_process(run_id=run.pk)
         run.refresh_from_db()
@@ -675,9 +678,11 @@ def pipeline_run_execute(*, job: Job, progress: Progress | None = None) -> dict[
         if not worked:
             _stall_check(run)
             time.sleep(POLL_SECONDS)
-        if progress is not None:
+        # Counting 200k units after every batch of 100 cost the coordinator more than the batch.
+        if progress is not None and time.monotonic() - reported >= PROGRESS_SECONDS:
             done, total = _progress(run)
             progress(done, total)
+            reported = time.monotonic()
     if run.status == RunStatus.FAILED:
         raise DomainError(run.error or "The pipeline run failed.")
     return run_result(run)
