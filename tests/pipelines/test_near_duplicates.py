@@ -6,27 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.builtin.phash import MAX_DISTANCE, near_duplicate_groups
-
-
-def _brute_force_groups(hashes: dict[str, str], max_distance: int) -> list[list[str]]:
-    """Every pair compared, linked transitively: the definition the banded search must meet."""
-    item_ids = sorted(hashes)
-    values = [int(hashes[item_id], 16) for item_id in item_ids]
-    parent = list(range(len(item_ids)))
-
-    def find(index: int) -> int:
-        while parent[index] != index:
-            index = parent[index]
-        return index
-
-    for first in range(len(values)):
-        for second in range(first + 1, len(values)):
-            if (values[first] ^ values[second]).bit_count() <= max_distance:
-                parent[find(second)] = find(first)
-    members: dict[int, list[str]] = {}
-    for index, item_id in enumerate(item_ids):
-        members.setdefault(find(index), []).append(item_id)
-    return sorted(group for group in members.values() if len(group) > 1)
+from tests.pipelines.helpers import brute_force_groups
 
 
 def _near(value: int, flips: list[int]) -> int:
@@ -40,9 +20,9 @@ def _near(value: int, flips: list[int]) -> int:
 _hash_lists = st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=6).flatmap(
     lambda centres: st.lists(
         st.one_of(
-            st.tuples(
-                st.sampled_from(centres), st.lists(st.integers(0, 63), max_size=8)
-            ).map(lambda pair: _near(*pair)),
+            st.tuples(st.sampled_from(centres), st.lists(st.integers(0, 63), max_size=8)).map(
+                lambda pair: _near(*pair)
+            ),
             st.sampled_from(centres),
             st.integers(0, 2**64 - 1),
         ),
@@ -59,7 +39,7 @@ def test_groups_equal_a_brute_force_pairwise_grouping(values: list[int], max_dis
 
     result = near_duplicate_groups(hashes, splits, max_distance)
 
-    expected = _brute_force_groups(hashes, max_distance)
+    expected = brute_force_groups(hashes, max_distance)
     assert [group["items"] for group in result["groups"]] == expected
     assert result["max_distance"] == max_distance
     for group in result["groups"]:
