@@ -68,13 +68,21 @@ def _ensure_database() -> None:
 
 
 def _png(index: int, tag: str) -> bytes:
+    """48x32 pixels (seed[i % 32], seed[7i % 32], index % 256) of the item's own seed: built
+    with numpy (the same bytes as a per-pixel putdata, 5x sooner: 100k items to set up)."""
+    import numpy as np
     from PIL import Image
 
-    image = Image.new("RGB", (48, 32), (index % 251, (index // 251) % 251, 90))
-    seed = hashlib.sha256(f"{tag}:{index}".encode()).digest()
-    image.putdata([(seed[i % 32], seed[(i * 7) % 32], index % 256) for i in range(48 * 32)])
+    seed = np.frombuffer(hashlib.sha256(f"{tag}:{index}".encode()).digest(), np.uint8)
+    position = np.arange(48 * 32)
+    pixels = np.empty((48 * 32, 3), np.uint8)
+    pixels[:, 0], pixels[:, 1], pixels[:, 2] = (
+        seed[position % 32],
+        seed[position * 7 % 32],
+        index % 256,
+    )
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    Image.fromarray(pixels.reshape(32, 48, 3), "RGB").save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -94,6 +102,8 @@ def _version(count: int) -> tuple[str, list[bytes]]:
     project = Project.objects.create(name=f"bench pipelines {tag}", created_by=user, labels=[])
     images, assets = [], []
     for index in range(count):
+        if index and index % 20_000 == 0:
+            print(f"  {index} images stored", flush=True)
         data = _png(index, tag)
         sha = hashlib.sha256(data).hexdigest()
         default_storage.save(object_key(sha), ContentFile(data))
