@@ -40,6 +40,7 @@ from annotate.models import ActivityEvent
 from common.errors import DomainError, Invalid, PermissionDenied
 from formats.canonical import content_hash
 from pipelines.builtin import PIPELINES
+from pipelines.bulk import NewUnit, units_insert
 from pipelines.dag import Dag, PipelineError, build_dag
 from pipelines.features import feature_table
 from pipelines.inputs import DatasetSource, Item
@@ -47,6 +48,7 @@ from pipelines.item_features import features_index
 from pipelines.keys import dataset_key, item_key, output_hash
 from pipelines.loaders import ObjectStorageLoader, items_from_rows, version_rows
 from pipelines.models import PipelineRun, PipelineUnit, RunStatus, UnitState
+from pipelines.reruns import feature_sources, run_finish_as, run_repeated
 from pipelines.runner import UnitResult, resolve_dataset_unit, resolve_item_unit
 from pipelines.steps import DATASET_SOURCES, Step
 from pipelines.store import PostgresStore
@@ -59,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 POLL_SECONDS = 0.5
+PROGRESS_SECONDS = 2.0  # the job's progress (and its lease, 300 s) renewed at most this often
 QUARANTINE_SHOWN = 100
 Progress = Callable[[int, int | None], None]
 
@@ -171,7 +174,7 @@ class Walk:
     dataset_outputs: dict[str, Any] = field(default_factory=dict)
     dataset_keys: dict[str, str] = field(default_factory=dict)
     dataset_hashes: dict[str, str] = field(default_factory=dict)
-    new_units: dict[str, PipelineUnit] = field(default_factory=dict)
+    new_units: dict[str, NewUnit] = field(default_factory=dict)
     waiting: bool = False
 
 
@@ -277,8 +280,8 @@ def _walk(
                 walk.new_units[key].item_ids.append(_int(item_id))
             else:
                 walk.waiting = True
-                walk.new_units[key] = PipelineUnit(
-                    run=run,
+                walk.new_units[key] = NewUnit(
+                    run_id=run.pk,
                     step=step.name,
                     item_id=_int(item_id),
                     item_ids=[] if item_id is None else [int(item_id)],
@@ -312,7 +315,6 @@ def pipeline_run_advance(*, run_id: int, repair: bool = False) -> None:
     time and from several workers: it works under the run's row lock and only when nothing is
     outstanding; units are unique per (run, key). `repair` resets a count left above 0 with no
     unit queued or claimed (stable under the lock: units are created only here)."""
-    finished = False
     with transaction.atomic():
         run = PipelineRun.objects.select_for_update().select_related("version").get(pk=run_id)
         if run.status != RunStatus.RUNNING:
@@ -323,35 +325,46 @@ def pipeline_run_advance(*, run_id: int, repair: bool = False) -> None:
             logger.warning("run %s counted %s units with none left", run.pk, run.outstanding)
             run.outstanding = 0
             PipelineRun.objects.filter(pk=run.pk).update(outstanding=0)
-        try:
-            dag = pipeline_dag(run.pipeline)
-            sources = _sources(dag, run.version)
-            items = items_from_rows(version_rows(run.version_id))
-            units = _units_seen(run.pk)
-            walk = _walk(run, dag, items, sources, PostgresStore(), units)
-        except (DomainError, PipelineError) as error:
-            _run_fail(run, str(error))
-            finished = True
-        else:
-            if walk.new_units:
-                # item-major: a batch's consecutive units of one item decode its image once
-                ordered = sorted(
-                    walk.new_units.values(),
-                    key=lambda u: (u.item_id is None, u.item_id or 0, u.step),
-                )
-                _round_start(run, ordered)
-            elif not walk.waiting:
-                _run_finish(run, walk, units)
-                finished = True
+        finished = _advance(run)
     if finished:
         _job_settle(run_id)
 
 
-def _round_start(run: PipelineRun, units: list[PipelineUnit]) -> None:
+def _advance(run: PipelineRun) -> bool:
+    """Under the run's lock, with nothing outstanding: start its next round or finish it
+    (True). A first round that repeats a finished run finishes as it did, without a walk."""
+    try:
+        dag = pipeline_dag(run.pipeline)
+        previous = run_repeated(run, dag) if run.rounds == 0 else None
+        if previous is not None:
+            run_finish_as(run, previous)
+            return True
+        sources = _sources(dag, run.version)
+        items = items_from_rows(version_rows(run.version_id))
+        units = _units_seen(run.pk)
+        walk = _walk(run, dag, items, sources, PostgresStore(), units)
+    except (DomainError, PipelineError) as error:
+        _run_fail(run, str(error))
+        return True
+    if walk.new_units:
+        # item-major: a batch's consecutive units of one item decode its image once
+        ordered = sorted(
+            walk.new_units.values(),
+            key=lambda u: (u.item_id is None, u.item_id or 0, u.step),
+        )
+        _round_start(run, ordered)
+        return False
+    if not walk.waiting:
+        _run_finish(run, walk, units)
+        return True
+    return False
+
+
+def _round_start(run: PipelineRun, units: list[NewUnit]) -> None:
     sent_until = timezone.now() + _lease()
     for unit in units:
         unit.lease_until = sent_until
-    PipelineUnit.objects.bulk_create(units, batch_size=1000, ignore_conflicts=True)
+    units_insert(units)
     PipelineRun.objects.filter(pk=run.pk).update(
         outstanding=F("outstanding") + len(units), rounds=F("rounds") + 1
     )
@@ -387,7 +400,7 @@ def _run_finish(run: PipelineRun, walk: Walk, units: dict[str, UnitSeen]) -> Non
         version=run.version,
         item_outputs=walk.item_outputs,
         dataset_outputs=walk.dataset_outputs,
-        sources={name: entry.get("table") or entry["key"] for name, entry in run.features.items()},
+        sources=feature_sources(run.features),
     )
     run.finished_at = timezone.now()
     for name, value in totals.items():
@@ -582,11 +595,11 @@ class _Batch:
         return resolve_item_unit(step, item, upstream, self.store, self.loader, self.sources(step))
 
     def _resolve_dataset(self, step: Step, unit: PipelineUnit) -> UnitResult:
-        wanted = unit.inputs.get("items", [])
-        reads_shapes = "annotation" in step.inputs
-        items = items_from_rows(
-            version_rows(self.run.version_id, wanted), preload_shapes=reads_shapes
-        )
+        # The version's rows filtered here: a dataset unit names (nearly) every item, and an
+        # `IN` of 100k ids costs more to bind than reading the rows it leaves out.
+        wanted = set(unit.inputs.get("items", []))
+        rows = [row for row in version_rows(self.run.version_id) if row[0] in wanted]
+        items = items_from_rows(rows, preload_shapes="annotation" in step.inputs)
         item_upstream: dict[str, dict[str, Any]] = {}
         for name, keys in unit.inputs.get("item_upstream", {}).items():
             self.store.prefetch(keys.values())
@@ -656,20 +669,52 @@ def pipeline_run_execute(*, job: Job, progress: Progress | None = None) -> dict[
     if run is None:
         raise DomainError("This job has no pipeline run.")
     pipeline_run_advance(run_id=run.pk)
+    reported = time.monotonic()
+    round_units = _RoundUnits(run.pk)
     while True:
-        worked = pipeline_units_process(run_id=run.pk)
+        batch = round_units.next_batch()
+        worked = pipeline_units_process(run_id=run.pk, unit_ids=batch)
         run.refresh_from_db()
         if run.status != RunStatus.RUNNING:
             break
-        if not worked:
+        if not worked and batch is None:
             _stall_check(run)
             time.sleep(POLL_SECONDS)
-        if progress is not None:
+        # Counting 200k units after every batch of 100 cost the coordinator more than the batch.
+        if progress is not None and time.monotonic() - reported >= PROGRESS_SECONDS:
             done, total = _progress(run)
             progress(done, total)
+            reported = time.monotonic()
     if run.status == RunStatus.FAILED:
         raise DomainError(run.error or "The pipeline run failed.")
     return run_result(run)
+
+
+class _RoundUnits:
+    """The coordinator's way through a round: its queued units by id, a batch at a time, as
+    the workers' messages name them (a claim of 100 ids reads 100 rows; "any claimable unit of
+    the run" reads past every finished one: a quarter second per claim at 200k units). Then
+    None: claim whatever is left (lapsed leases, units others gave back)."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.round = -1
+        self.ids: list[int] = []
+        self.position = 0
+
+    def next_batch(self) -> list[int] | None:
+        rounds = PipelineRun.objects.filter(pk=self.run_id).values_list("rounds", flat=True)
+        current = rounds.first() or 0
+        if current != self.round:
+            self.round, self.position = current, 0
+            queued = _live_units(self.run_id).filter(state=UnitState.QUEUED).order_by("pk")
+            self.ids = list(queued.values_list("pk", flat=True))
+        if self.position >= len(self.ids):
+            return None
+        size = max(1, settings.PIPELINE_BATCH_SIZE)
+        batch = self.ids[self.position : self.position + size]
+        self.position += len(batch)
+        return batch
 
 
 def pipelines_recover() -> dict[str, int]:

@@ -4,13 +4,16 @@ Reads go through a local cache; `prefetch` loads many keys in a few queries and 
 are absent, so a planner walking thousands of items issues a query per chunk, not per key.
 """
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from django.db import connection
 
 from formats.canonical import content_hash
 from pipelines.models import PipelineOutput
 
-CHUNK = 2000
+CHUNK = 10_000
 
 
 class PostgresStore:
@@ -28,9 +31,7 @@ class PostgresStore:
         wanted = sorted({key for key in keys if key not in self._cache and key not in self._absent})
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
-            rows = PipelineOutput.objects.filter(key__in=chunk).values_list(
-                "key", "output", "output_hash"
-            )
+            rows = _stored(chunk)
             found = set()
             for key, output, digest in rows:
                 self._cache[key], self._hashes[key] = output, digest
@@ -76,3 +77,19 @@ class PostgresStore:
             rows = list(self._pending.values())
             PipelineOutput.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
             self._pending.clear()
+
+
+def _stored(keys: list[str]) -> Iterable[tuple[str, Any, str]]:
+    """(key, output, output_hash) of the stored ones among `keys`. On Postgres one array
+    parameter: the ORM's `IN (%s, ...)` spends longer binding 10,000 placeholders client-side
+    than the database spends answering."""
+    if connection.vendor != "postgresql":
+        return PipelineOutput.objects.filter(key__in=keys).values_list(
+            "key", "output", "output_hash"
+        )
+    table = PipelineOutput._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT key, output::text, output_hash FROM {table} WHERE key = ANY(%s)", [keys]
+        )
+        return [(key, json.loads(output), digest) for key, output, digest in cursor.fetchall()]

@@ -56,3 +56,24 @@ def box(label: str, points: list[float], shape_id: str = "b", **extra: Any) -> d
         "occluded": False,
         **extra,
     }
+
+
+def brute_force_groups(hashes: dict[str, str], max_distance: int) -> list[list[str]]:
+    """Every pair compared, linked transitively: the definition the banded search must meet."""
+    item_ids = sorted(hashes)
+    values = [int(hashes[item_id], 16) for item_id in item_ids]
+    parent = list(range(len(item_ids)))
+
+    def find(index: int) -> int:
+        while parent[index] != index:
+            index = parent[index]
+        return index
+
+    for first in range(len(values)):
+        for second in range(first + 1, len(values)):
+            if (values[first] ^ values[second]).bit_count() <= max_distance:
+                parent[find(second)] = find(first)
+    members: dict[int, list[str]] = {}
+    for index, item_id in enumerate(item_ids):
+        members.setdefault(find(index), []).append(item_id)
+    return sorted(group for group in members.values() if len(group) > 1)

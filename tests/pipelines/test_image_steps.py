@@ -15,7 +15,7 @@ from pipelines.builtin.thumbnail import webp_thumbnail
 from pipelines.dag import build_dag
 from pipelines.inputs import ItemLoader
 from pipelines.runner import MemoryStore, run
-from tests.pipelines.helpers import image_item
+from tests.pipelines.helpers import brute_force_groups, image_item
 
 
 def _gray(pixels: list[list[int]]) -> Image.Image:
@@ -118,23 +118,7 @@ def test_banded_search_finds_exactly_the_pairs_a_full_comparison_finds() -> None
 
     groups = near_duplicate_groups(hashes, {})["groups"]
 
-    parent = list(range(len(values)))
-
-    def find(index: int) -> int:
-        while parent[index] != index:
-            index = parent[index]
-        return index
-
-    for first in range(len(values)):
-        for second in range(first + 1, len(values)):
-            if (values[first] ^ values[second]).bit_count() <= 6:
-                parent[find(second)] = find(first)
-    expected: dict[int, list[str]] = {}
-    for index in range(len(values)):
-        expected.setdefault(find(index), []).append(f"{index:03d}")
-    assert [group["items"] for group in groups] == sorted(
-        members for members in expected.values() if len(members) > 1
-    )
+    assert [group["items"] for group in groups] == brute_force_groups(hashes, 6)
 
 
 def test_near_duplicates_step_runs_over_the_version() -> None:

@@ -10,7 +10,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -18,11 +17,11 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 
 from pipelines.models import PipelineOutput, PipelineRun, PipelineUnit
 from pipelines.services import pipeline_run_request, pipelines_recover
 from tests.pipelines.factories import labelled_version
+from tests.pipelines.workers import wait_until, worker_start, workers_stop
 
 TIMEOUT_SECONDS = 150
 LEASE_SECONDS = 3
@@ -106,18 +105,7 @@ def _broker(url: str) -> Iterator[str]:
 
 
 def _worker(url: str, queue: str, name: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": url,
-        "CELERY_QUEUE": queue,
-        "LOUPE_TEST_DATABASE_NAME": str(settings.DATABASES["default"]["NAME"]),
-        "PIPELINE_UNIT_LEASE_SECONDS": str(LEASE_SECONDS),
-        "PIPELINE_BATCH_SIZE": "2",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "loupe", "worker", "-P", "solo"]
-    command += ["-Q", queue, "-n", f"{name}@%h", "-l", "warning"]
-    command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
-    return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    return worker_start(queue, name, lease_seconds=LEASE_SECONDS, broker_url=url)
 
 
 def _answers(name: str) -> bool:
@@ -125,26 +113,6 @@ def _answers(name: str) -> bool:
 
     replies = app.control.ping(timeout=0.5)
     return any(worker.startswith(name) for reply in replies for worker in reply)
-
-
-def _stop(workers: list[subprocess.Popen]) -> None:
-    for process in workers:
-        if process.poll() is None:
-            process.terminate()
-    for process in workers:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=20)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def _until(condition, what: str, deadline: float, tick=None) -> None:  # noqa: ANN001
-    while not condition():
-        assert time.monotonic() < deadline, what
-        if tick is not None:
-            tick()
-        time.sleep(0.3)
 
 
 @pytest.mark.worker
@@ -164,7 +132,7 @@ def test_a_redis_restart_mid_run_loses_and_duplicates_nothing(
             job = pipeline_run_request(version=version, pipeline="default", user=manager)
             run = PipelineRun.objects.get(job=job)
             units = PipelineUnit.objects.filter(run=run)
-            _until(lambda: units.filter(state="done").exists(), "no unit finished", deadline)
+            wait_until(lambda: units.filter(state="done").exists(), "no unit finished", deadline)
             assert units.exclude(state="done").exists(), "the run ended before the chaos"
 
             redis.stop()  # every queued message is lost with it
@@ -179,11 +147,13 @@ def test_a_redis_restart_mid_run_loses_and_duplicates_nothing(
                 job.refresh_from_db()
                 return job.finished
 
-            _until(finished, f"job {job.pk} still {job.status}", deadline, tick=pipelines_recover)
+            wait_until(
+                finished, f"job {job.pk} still {job.status}", deadline, tick=pipelines_recover
+            )
             # the worker that lived through the restart reconnected: it answers on the new server
-            _until(lambda: _answers(f"{queue}-b@"), "worker b did not reconnect", deadline)
+            wait_until(lambda: _answers(f"{queue}-b@"), "worker b did not reconnect", deadline)
         finally:
-            _stop(workers)
+            workers_stop(workers)
 
     assert job.status == "succeeded", job.error
     run.refresh_from_db()

@@ -2,36 +2,32 @@
 completes; a worker killed mid-run loses and duplicates nothing."""
 
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 
 from pipelines.models import PipelineOutput, PipelineRun, PipelineUnit
 from pipelines.services import pipeline_run_request, pipelines_recover
 from tests.pipelines.factories import labelled_version
+from tests.pipelines.workers import wait_until, worker_start, workers_stop
 from versioning.models import Job
 
 TIMEOUT_SECONDS = 120
 
 
 def _wait_for(job: Job, *, tick=None) -> Job:
-    deadline = time.monotonic() + TIMEOUT_SECONDS
-    while True:
+    def finished() -> bool:
         job.refresh_from_db()
-        if job.finished:
-            return job
-        assert time.monotonic() < deadline, f"job {job.pk} still {job.status}"
-        if tick is not None:
-            tick()
-        time.sleep(0.2)
+        return job.finished
+
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    wait_until(finished, f"job {job.pk} still running", deadline, tick=tick)
+    return job
 
 
 @pytest.mark.worker
@@ -65,17 +61,7 @@ def _own_queue() -> Iterator[str]:
 
 
 def _worker(queue: str, name: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "CELERY_QUEUE": queue,
-        "LOUPE_TEST_DATABASE_NAME": str(settings.DATABASES["default"]["NAME"]),
-        "PIPELINE_UNIT_LEASE_SECONDS": "4",
-        "PIPELINE_BATCH_SIZE": "2",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "loupe", "worker", "-P", "solo"]
-    command += ["-Q", queue, "-n", f"{name}@%h", "-l", "warning"]
-    command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
-    return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    return worker_start(queue, name, lease_seconds=4)
 
 
 @pytest.mark.worker
@@ -89,10 +75,8 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
         try:
             job = pipeline_run_request(version=version, pipeline="default", user=manager)
             run = PipelineRun.objects.get(job=job)
-            deadline = time.monotonic() + 60
-            while not PipelineUnit.objects.filter(run=run, state="done").exists():
-                assert time.monotonic() < deadline, "no unit finished"
-                time.sleep(0.05)
+            done = PipelineUnit.objects.filter(run=run, state="done")
+            wait_until(done.exists, "no unit finished", time.monotonic() + 60, interval=0.05)
             workers[0].send_signal(signal.SIGKILL)  # mid-run, holding units or the job
             workers[0].wait()
             workers.append(_worker(queue, f"{queue}-c"))
@@ -100,14 +84,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
             # beat's recovery, every second instead of every minute
             job = _wait_for(job, tick=pipelines_recover)
         finally:
-            for process in workers:
-                if process.poll() is None:
-                    process.terminate()
-            for process in workers:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=20)
-                if process.poll() is None:
-                    process.kill()
+            workers_stop(workers)
 
     assert job.status == "succeeded", job.error
     run.refresh_from_db()
