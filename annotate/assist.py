@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from PIL import Image
 
 from common.errors import Invalid
+from formats.geometry import finite_number
 from projects.models import Item
 
 OUTPUTS = ("polygon", "mask")
@@ -71,10 +72,7 @@ def clean_request(data: Any, *, width: int, height: int) -> tuple[tuple[int, int
     return (x1, y1, x2 - x1, y2 - y1), output
 
 
-def _number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and bool(np.isfinite(value))
-    )
+_number = finite_number
 
 
 def propose(image: Image.Image, box: tuple[int, int, int, int], *, output: str) -> Proposal | None:

@@ -1,7 +1,6 @@
 """Review: pinned comments, the reviewer's queue, the rejected item's way back to its annotator,
 and the progress figures managers and reviewers see (done / total, each item's status)."""
 
-import math
 from collections import defaultdict
 from typing import Any
 
@@ -18,6 +17,7 @@ from annotate.models import (
     ReviewComment,
 )
 from common.errors import Invalid
+from formats.geometry import finite_number
 from projects.item_roles import item_roles
 from projects.models import Item, Project
 
@@ -42,11 +42,7 @@ def _region_clean(region: Any, *, width: int, height: int) -> dict[str, float]:
         if key not in region:
             continue
         value = region[key]
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not finite_number(value):
             raise Invalid(f"Region {key} must be a number.")
         clean[key] = float(value)
     if "w" in clean and (clean["w"] <= 0 or clean["h"] <= 0):

@@ -14,12 +14,12 @@ fast path accepts nothing the full checks refuse and builds the same normalised 
 holds the two paths to that over generated shapes.
 """
 
-import math
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from common.errors import Invalid
+from formats.geometry import finite_number
 from formats.importing import CANONICAL_UUID, plain_points_within
 from projects.schema import attribute_value_ok
 
@@ -295,8 +295,7 @@ def _shape_errors(
     return errors
 
 
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+_finite = finite_number
 
 
 def _points_errors(shape: dict, label: dict, width: int, height: int) -> list[str]:

@@ -6,10 +6,22 @@ points down), applied as x' = cx + dx cos(a) - dy sin(a), y' = cy + dx sin(a) + 
 
 import math
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from formats.records import Shape
 
 Bounds = tuple[float, float, float, float]
+
+
+def finite_number(value: object) -> TypeGuard[int | float]:
+    """A JSON number usable as a float: not a bool, NaN or an infinity, and not an integer too
+    large for a float (JSON allows 10**400; `math.isfinite` raises OverflowError on it)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def number(value: float) -> float | int:

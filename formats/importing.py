@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from formats.geometry import inside, outline
+from formats.geometry import finite_number, inside, outline
 from formats.records import FormatError, Label, Shape
 
 # Ids derive from (file name, position) so importing the same file twice yields the same shapes
@@ -93,21 +93,15 @@ def check_inside(shape: Shape, width: int, height: int, *, location: str) -> Non
 def numbers(value: Any, *, location: str, count: int | None = None) -> list[float]:
     """A list of finite numbers (optionally exactly `count` of them), or a FormatError."""
     # The common case, checked by C loops: plain floats and ints, all finite.
-    ok = (
-        (
+    try:
+        ok = (
             type(value) is list
             and {type(v) for v in value} <= _PLAIN_NUMBERS
             and all(map(math.isfinite, value))
         )
-        or isinstance(value, list)
-        and all(
-            isinstance(v, int | float)
-            and not isinstance(v, bool)
-            and v == v
-            and abs(v) != float("inf")
-            for v in value
-        )
-    )
+    except OverflowError:  # an int too large for a float (JSON allows 10**400)
+        ok = False
+    ok = ok or (isinstance(value, list) and all(map(finite_number, value)))
     if not ok or (count is not None and len(value) != count):
         wanted = f"{count} numbers" if count is not None else "a list of numbers"
         raise FormatError(f"Expected {wanted}, got {value!r:.80}.", location=location)

@@ -6,12 +6,12 @@ is only what people read, so a rename keeps the id and every shape of the class 
 tag of the group per image: day / night) or "multi"; every class of a group states the same choice.
 """
 
-import math
 import re
 import secrets
 from typing import Any
 
 from common.errors import Invalid
+from formats.geometry import finite_number
 
 SHAPE_KINDS = ("tag", "box", "polygon", "polyline", "keypoints", "cuboid", "mask")
 ATTRIBUTE_TYPES = ("select", "checkbox", "text", "number")
@@ -228,7 +228,5 @@ def attribute_value_ok(kind: str, values: list[str], value: Any) -> bool:
     if kind == "checkbox":
         return isinstance(value, bool)
     if kind == "number":
-        return (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        )
+        return finite_number(value)
     return isinstance(value, str) and len(value) <= 1000

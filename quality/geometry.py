@@ -20,6 +20,8 @@ import shapely
 from numpy.typing import NDArray
 from pycocotools import mask as coco_mask
 
+from formats.geometry import finite_number
+
 Shape = Mapping[str, Any]
 Label = Mapping[str, Any]
 Matrix = NDArray[np.float64]
@@ -225,7 +227,7 @@ def label_number(label: Label | None, key: str, default: float) -> float:
     """A finite number set on the label (``threshold``, ``tolerance``), else ``default``."""
     value = (label or {}).get(key)
     # bool is an int to Python, but `"threshold": true` is a schema mistake, not 1.0.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not finite_number(value):
         return default
     return float(value)
 

@@ -338,6 +338,29 @@ def test_a_number_too_large_for_a_float_is_refused_as_not_finite(item, annotator
 
 
 @pytest.mark.parametrize(
+    ("field", "errors"),
+    [
+        ("points", {"points": ["Expected a list of finite numbers."]}),
+        ("rotation", {"rotation": ["Only boxes rotate, by a finite number of degrees."]}),
+    ],
+)
+def test_an_integer_too_large_for_a_float_is_refused_not_a_server_error(
+    item, annotator, api, field, errors
+):
+    # 10**400 is valid JSON that parses to a Python int no float can hold (isfinite overflows)
+    shape = box(points=[1, 2, "huge", 40]) if field == "points" else box(rotation="huge")
+    raw = json.dumps({"shapes": [shape]}).replace('"huge"', str(10**400))
+
+    response = api(annotator).generic(
+        "PUT", url(item), raw, content_type="application/json", HTTP_IF_MATCH='"0"'
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"shapes": {"0": errors}}
+    assert AnnotationDocument.objects.count() == 0
+
+
+@pytest.mark.parametrize(
     ("payload", "errors"),
     [
         ([box()], {"shapes": ["This field is required."]}),

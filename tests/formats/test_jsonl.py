@@ -192,6 +192,13 @@ def box(**overrides: Any) -> dict[str, Any]:
             jsonl(item_line(box(points="1,2,3,4"))),
             "items.jsonl, line 2: shapes[0].points: Expected a list of numbers, got '1,2,3,4'.",
         ),
+        (
+            # 10**400 parses to an int no float holds: refused, never an OverflowError
+            jsonl(item_line(box(points=[1, 2, 10**400, 4]))),
+            "items.jsonl, line 2: shapes[0].points: Expected a list of numbers, got "
+            + repr([1, 2, 10**400, 4])[:80]
+            + ".",
+        ),
     ],
 )
 def test_malformed_lines_are_refused_with_their_line(content: io.BytesIO, message: str) -> None:
