@@ -113,8 +113,16 @@ class ShapeColumns:
             rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
         position = rows[:, 0].astype(np.int64)
         starts = np.searchsorted(position, np.arange(1, items + 2)).astype(np.int64)
-        whole = [rows[:, column].astype(np.int64) for column in (2, 3, 4)]
-        return cls(starts, *whole, *(np.ascontiguousarray(rows[:, c]) for c in (5, 6, 7, 8)))
+        return cls(
+            starts=starts,
+            kind=rows[:, 2].astype(np.int64),
+            flags=rows[:, 3].astype(np.int64),
+            label=rows[:, 4].astype(np.int64),
+            x1=np.ascontiguousarray(rows[:, 5]),
+            y1=np.ascontiguousarray(rows[:, 6]),
+            x2=np.ascontiguousarray(rows[:, 7]),
+            y2=np.ascontiguousarray(rows[:, 8]),
+        )
 
 
 class HasShapeColumns(Protocol):

@@ -106,13 +106,16 @@ class VersionEntry(ItemShapes):
     """One item of a page; its shapes are read (for the whole page at once) when first asked
     for, so a codec that reads them as numbers never parses their JSON."""
 
+    _page: "_Page"
+    _index: int
+
     def __init__(self, item: ItemRecord, page: "_Page", index: int) -> None:
         object.__setattr__(self, "item", item)
         object.__setattr__(self, "_page", page)
         object.__setattr__(self, "_index", index)
 
     @property
-    def shapes(self) -> list[Shape]:  # type: ignore[override]
+    def shapes(self) -> list[Shape]:
         return self._page.shapes(self._index)
 
     def shape_columns(self, labels: Sequence[str]) -> tuple[ShapeColumns, int] | None:
@@ -143,7 +146,8 @@ class _Page:
         if index not in self._shapes:
             if self._texts is None:
                 self._texts = _blob_texts({h for h in self.hashes if h is not None})
-            text = self._texts.get(self.hashes[index]) if self.hashes[index] else None
+            content_hash = self.hashes[index]
+            text = self._texts.get(content_hash) if content_hash else None
             kept = _json(text) if text else []
             if self.classes:
                 kept = [shape for shape in kept if shape.get("label") in self.classes]
@@ -260,7 +264,7 @@ def _shape_columns(
 ) -> ShapeColumns | None:
     if connection.vendor != "postgresql":
         return None
-    params = {
+    params: dict[str, Any] = {
         "hashes": hashes,
         "labels": [json.dumps(label) for label in labels],
         "all": not classes,
