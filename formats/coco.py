@@ -20,7 +20,7 @@ from formats.geometry import (
     shape_area,
 )
 from formats.importing import Schema, check_attributes, check_inside, make_shape, numbers, shape_id
-from formats.jsontext import dumps, loads, write_array
+from formats.jsontext import dumps, loads, string, write_array, write_encoded
 from formats.records import FormatError, ImportedItem, ItemRecord, ItemShapes, Label, Shape
 from formats.streams import (
     ItemSource,
@@ -45,7 +45,7 @@ def write_coco(
     out.write(b'{"info":' + dumps(info or {}) + b',"licenses":[],"categories":[')
     write_array(out, (_category(index, label) for index, label in enumerate(labels)))
     out.write(b'],"images":[')
-    write_array(out, (_image(record) for record in item_records(items)))
+    write_encoded(out, (_image_text(record) for record in item_records(items)))
     out.write(b'],"annotations":[')
     _write_annotations(out, labels, items)
     out.write(b"]}\n")
@@ -70,6 +70,25 @@ def _image(item: ItemRecord) -> dict[str, Any]:
         "tags": list(item.tags),
         "metadata": item.metadata,
     }
+
+
+def _image_text(item: ItemRecord) -> bytes:
+    """`dumps(_image(item))` without building and encoding a dict per image (the encoder's
+    cost per call was a tenth of a 100k-image export), for the usual field types."""
+    plain = type(item.item_id) is int and type(item.width) is int and type(item.height) is int
+    if not (plain and type(item.file_name) is str and type(item.sha256) is str):
+        return dumps(_image(item))
+    if type(item.split) is not str:
+        return dumps(_image(item))
+    return (
+        f'{{"file_name":{string(item.file_name)},"height":{item.height},"id":{item.item_id},'
+        f'"metadata":{_object(item.metadata)},"sha256":{string(item.sha256)},'
+        f'"split":{string(item.split)},"tags":{_object(list(item.tags))},"width":{item.width}}}'
+    ).encode()
+
+
+def _object(value: Any) -> str:
+    return "{}" if value == {} else "[]" if value == [] else dumps(value).decode("utf-8")
 
 
 class _Annotations:

@@ -151,3 +151,21 @@ def test_a_box_whose_points_are_not_four_numbers_fails_as_the_dict_path_does() -
             errors.append(str(error))
 
     assert errors == ["not enough values to unpack (expected 4, got 3)"] * 2
+
+
+def test_an_image_is_written_as_its_dict_would_be() -> None:
+    from dataclasses import replace
+
+    from formats.coco import _image, _image_text
+    from formats.jsontext import dumps
+
+    base = item(7)
+    records = [
+        base,
+        replace(base, tags=(), metadata={}),
+        replace(base, split='a "quoted"\\ split\n', file_name="é/ü 😀.png", tags=("x", "y")),
+        replace(base, metadata={"z": 1, "a": [1.5, None, {"b": True}]}, width=True),
+        replace(base, item_id=2**70, height=0),
+    ]
+
+    assert [_image_text(record) for record in records] == [dumps(_image(r)) for r in records]
