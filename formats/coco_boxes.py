@@ -91,6 +91,10 @@ def _lines(
     import pyarrow.compute as pc
 
     count = cents.shape[1]
+    if not count:
+        return pa.array([], pa.string())
+    # Literal pieces cost the join more than array pieces: the lists are joined by their
+    # separator first, so the last join has few literals.
     numbers = _numbers(cents.ravel())
     area, left, top, width, height, right, bottom = (
         numbers.slice(index * count, count) for index in range(7)
@@ -100,15 +104,14 @@ def _lines(
         return pc.cast(pa.array(values), pa.string())
 
     flags = pc.take(pa.array(["false", "true"]), pa.array(occluded.astype(np.int8)))
+    bbox = pc.binary_join_element_wise(left, top, width, height, ",")
+    outline = pc.binary_join_element_wise(left, top, right, top, right, bottom, left, bottom, ",")
     pieces = [
-        ',\n{"area":', area, ',"attributes":{},"bbox":[', left, ",", top, ",", width, ",", height,
+        ',\n{"area":', area, ',"attributes":{},"bbox":[', bbox,
         '],"category_id":', whole(categories), ',"id":', whole(ids),
         ',"image_id":', whole(images), ',"iscrowd":0,"occluded":', flags,
-        ',"segmentation":[[', left, ",", top, ",", right, ",", top, ",", right, ",", bottom, ",",
-        left, ",", bottom, "]]}",
+        ',"segmentation":[[', outline, "]]}",
     ]  # fmt: skip
-    if not count:
-        return pa.array([], pa.string())
     return pc.binary_join_element_wise(*pieces, "")
 
 
@@ -118,10 +121,13 @@ def _numbers(cents: NDArray[np.int64]) -> Any:
     import pyarrow.compute as pc
 
     magnitude = np.abs(cents)
-    signs = pc.take(pa.array(["", "-"]), pa.array((cents < 0).astype(np.int8)))
-    units = pc.cast(pa.array(magnitude // 100), pa.string())
-    fractions = pc.take(pa.array(_FRACTIONS), pa.array(magnitude % 100))
-    return pc.binary_join_element_wise(signs, units, fractions, "")
+    pieces = [
+        pc.cast(pa.array(magnitude // 100), pa.string()),
+        pc.take(pa.array(_FRACTIONS), pa.array(magnitude % 100)),
+    ]
+    if (cents < 0).any():
+        pieces.insert(0, pc.take(pa.array(["", "-"]), pa.array((cents < 0).astype(np.int8))))
+    return pc.binary_join_element_wise(*pieces, "")
 
 
 def _offsets(text: Any) -> NDArray[np.int64]:

@@ -70,36 +70,25 @@ class VersionItems:
                 yield _record(fields)
 
     def _pages(self) -> Iterator[list[tuple[Any, ...]]]:
-        # The page is cut from the version's rows first (an index range scan that stops after
-        # CHUNK rows) and only then joined: with the join under the LIMIT, Postgres misjudging
-        # a freshly written version's size joined and sorted every remaining row per page.
+        """The version's rows joined with their items and assets, CHUNK at a time from one
+        query on a server-side cursor. Keyset pages (a query per page) left the plan to
+        Postgres' statistics, and a freshly written version has none: it scanned and sorted
+        every remaining row for each page, quadratic in the version's size."""
+        rows = rows_filtered(VersionItem.objects.filter(version_id=self.version_id), self.filters)
+        page_sql, params = rows.values_list(
+            "item_id", "asset_sha256", "split", "annotation_hash"
+        ).query.sql_with_params()
         query = (
             "SELECT v.item_id, v.asset_sha256, v.split, a.mime, a.width, a.height,"
-            " i.metadata, v.annotation_hash FROM ({page}) v"
+            f" i.metadata, v.annotation_hash FROM ({page_sql}) v"
             f" JOIN {Item._meta.db_table} i ON i.id = v.item_id"
             f" JOIN {Asset._meta.db_table} a ON a.id = i.asset_id"
             " ORDER BY v.item_id"
         )
-        last = 0
-        with connection.cursor() as cursor:
-            while True:
-                page_sql, params = self._page_rows(last)
-                cursor.execute(query.format(page=page_sql), params)
-                page = cursor.fetchall()
-                if not page:
-                    return
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(query, params)
+            while page := cursor.fetchmany(CHUNK):
                 yield page
-                last = page[-1][0]
-
-    def _page_rows(self, last: int) -> tuple[str, tuple[Any, ...]]:
-        """The next CHUNK version rows after `last` kept by the filters, as SQL."""
-        rows = rows_filtered(
-            VersionItem.objects.filter(version_id=self.version_id, item_id__gt=last), self.filters
-        )
-        page = rows.order_by("item_id").values_list(
-            "item_id", "asset_sha256", "split", "annotation_hash"
-        )[:CHUNK]
-        return page.query.sql_with_params()
 
 
 class VersionEntry(ItemShapes):
