@@ -21,7 +21,7 @@ from storage.models import Asset
 from versioning.filters import ItemFilters, rows_filtered
 from versioning.models import AnnotationBlob, DatasetVersion, VersionItem
 
-CHUNK = 2000
+CHUNK = 1000  # items per page: 2000 held ~15 MB more at the peak of a 100k-item COCO export
 EXTENSIONS = {
     "image/jpeg": "jpg",
     "image/png": "png",
