@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from formats.streams import DETAILED, NO_KIND, OCCLUDED, SHAPE_KINDS, ShapeColumns
+from formats.records import SHAPE_KINDS
+from formats.streams import DETAILED, NO_KIND, OCCLUDED, ShapeColumns
 
 BOX = SHAPE_KINDS.index("box")
 # Beyond this a cent is no longer exact in a float (and Python would write the integral

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import posixpath
 import struct
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from formats.records import SHAPE_KINDS, ItemRecord, ItemShapes, Label
+from formats.records import ItemRecord, ItemShapes, Label
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
-
-__all__ = ["SHAPE_KINDS", "ShapeColumns"]
 
 ItemSource = Callable[[], Iterable[ItemShapes]]
 
@@ -81,7 +79,10 @@ class ShapeColumns:
     item i's rows; `kind` is the SHAPE_KINDS position (or OTHER_KIND, NO_KIND); `label` the
     position in the label names asked for (-1: none of them); x1..y2 a box's points (0 for
     other kinds, NaN where a point is null). A row flagged DETAILED, a NO_KIND row or a
-    label of -1 is only as good as its JSON: codecs read `entry.shapes` for that item."""
+    label of -1 is only as good as its JSON: codecs read `entry.shapes` for that item.
+
+    A source offers them on its entries as `entry.shape_columns(label_names)`, giving the
+    table and the entry's item index in it, or None (versioning.exports on Postgres)."""
 
     starts: NDArray[np.int64]
     kind: NDArray[np.int64]
@@ -123,9 +124,3 @@ class ShapeColumns:
             x2=np.ascontiguousarray(rows[:, 7]),
             y2=np.ascontiguousarray(rows[:, 8]),
         )
-
-
-class HasShapeColumns(Protocol):
-    """An ItemShapes that can also give its shapes as ShapeColumns (versioning.exports)."""
-
-    def shape_columns(self, labels: Sequence[str]) -> tuple[ShapeColumns, int] | None: ...

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.db import DataError, connection, transaction
 
-from formats.records import ItemRecord, ItemShapes, Shape
-from formats.streams import SHAPE_KINDS, ShapeColumns
+from formats.records import SHAPE_KINDS, ItemRecord, ItemShapes, Shape
+from formats.streams import ShapeColumns
 from projects.models import Item
 from storage.models import Asset
 from versioning.filters import ItemFilters, rows_filtered
