@@ -130,11 +130,13 @@ def test_a_job_without_a_file_has_no_download(project, manager):
 def test_a_version_streams_to_coco_as_a_plain_list_of_its_items_does(
     project, manager, annotator, reviewer
 ):
-    """The export source reads pages by SQL and offers a records-only pass for COCO's images:
-    the bytes must be those of the codec's generic path over the same items."""
+    """The export source reads pages by SQL, offers a records-only pass for COCO's images and
+    (on Postgres) its shapes as numbers: the bytes must be those of the codec's generic path
+    over the same items as plain ItemShapes."""
     import io
 
     from formats.coco import write_coco
+    from formats.records import ItemShapes
     from projects.models import Item
     from versioning.exports import version_items
 
@@ -146,7 +148,7 @@ def test_a_version_streams_to_coco_as_a_plain_list_of_its_items_does(
     document_accepted(items[2], annotator, reviewer, [box("car", (0.1, 0.2, 0.3, 0.4))])
     version = version_made(project, manager)
     source = version_items(version)
-    plain = list(source())
+    plain = [ItemShapes(entry.item, entry.shapes) for entry in source()]
 
     via_records, via_list = io.BytesIO(), io.BytesIO()
     write_coco(via_records, labels=version.labels, items=source)
@@ -160,6 +162,64 @@ def test_a_version_streams_to_coco_as_a_plain_list_of_its_items_does(
     document = json.loads(via_records.getvalue())
     assert [image["metadata"] for image in document["images"]] == [metadata, {}, {}]
     assert len(document["annotations"]) == 3
+
+
+ODD_SHAPES = [
+    # What no save path writes, but a blob might hold: each read as the dict path reads it.
+    {"kind": "box", "label": "car", "points": [1, 2.5, 3, 4], "occluded": 1},
+    {"kind": "box", "label": "car", "points": [1, 2, 3, 4], "rotation": 0, "score": 0.25},
+    {"kind": "box", "label": "car", "points": [2.675, 1.005, 12.345, 99.995], "occluded": True},
+    {"kind": "box", "label": "person", "points": [0.125, 0, 1e-9, 1e13], "attributes": None},
+    {"kind": "tag", "label": "night"},
+    {"kind": 5, "label": "car"},
+    {"kind": None, "label": "car", "points": "x"},
+    {"kind": "polyline", "label": "car", "points": [1, 2, 3, 4]},
+]
+
+
+@pytest.mark.parametrize(
+    "shapes, error",
+    [
+        (ODD_SHAPES, None),
+        ([*ODD_SHAPES, {"kind": "box", "label": "car", "points": ["1", 2, 3, 4]}], None),
+        ([{"kind": "box", "label": "car", "points": [1, 2, 3]}], ValueError),
+        ([{"label": "car", "points": [1, 2, 3, 4]}], KeyError),
+        ([{"kind": "box", "label": "bus", "points": [1, 2, 3, 4]}], KeyError),
+        ([["kind", "box"]], TypeError),
+        ([{"kind": "box", "label": "car", "points": [1, None, 3, 4]}], TypeError),
+    ],
+)
+def test_a_blob_with_odd_shapes_exports_or_fails_as_the_dict_path_does(
+    project, manager, annotator, reviewer, shapes, error
+):
+    import io
+
+    from formats.coco import write_coco
+    from formats.records import ItemShapes
+    from versioning.exports import version_items
+    from versioning.models import AnnotationBlob, VersionItem
+
+    items = items_add(project, 3)
+    for item in items:
+        document_accepted(item, annotator, reviewer, [box("car", (1, 2, 3, 4))])
+    version = version_made(project, manager)
+    odd = VersionItem.objects.get(version=version, item=items[1]).annotation_hash
+    AnnotationBlob.objects.filter(pk=odd).update(shapes=shapes)
+    source = version_items(version)
+
+    def written(items_source) -> bytes | type[Exception]:
+        out = io.BytesIO()
+        try:
+            write_coco(out, labels=version.labels, items=items_source)
+        except Exception as exception:  # noqa: BLE001 - the type is what both must share
+            return type(exception)
+        return out.getvalue()
+
+    by_dicts = written(lambda: [ItemShapes(entry.item, entry.shapes) for entry in source()])
+    by_source = written(source)
+
+    assert by_source == by_dicts
+    assert by_dicts == error if error else json.loads(by_dicts)["annotations"]
 
 
 def test_a_version_streams_in_pages_without_losing_or_repeating_an_item(
