@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     rows: list[list[Any]] = []
     out: dict[str, Any] = {}
-    validations = _count_calls("annotate.services", "validate_shapes")
+    validations = _count_calls("annotate.services.documents", "validate_shapes")
     for name, call, expected in cases:
         validations.clear()
         with CaptureQueriesContext(connection) as captured:

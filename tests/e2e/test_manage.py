@@ -423,7 +423,7 @@ def test_renaming_a_class_in_use_keeps_its_shapes_and_deleting_one_asks_first(
     expect(page.get_by_test_id("form-saved")).to_have_text("Saved.")
 
     # then the car is an automobile of the same class
-    shapes = annotate_services.AnnotationDocument.objects.get().shapes
+    shapes = AnnotationDocument.objects.get().shapes
     assert [(s["id"], s["label"], s.get("label_id")) for s in shapes][0] == (
         car["id"],
         "automobile",
@@ -438,7 +438,7 @@ def test_renaming_a_class_in_use_keeps_its_shapes_and_deleting_one_asks_first(
     expect(page.get_by_test_id("form-saved")).to_have_text("Saved.")
 
     assert "1 shape(s) in 1 document(s)" in dialogs[0]
-    shapes = annotate_services.AnnotationDocument.objects.get().shapes
+    shapes = AnnotationDocument.objects.get().shapes
     assert [s["id"] for s in shapes] == [car["id"]]
     project.refresh_from_db()
     assert [label["name"] for label in project.labels] == ["automobile", "night"]

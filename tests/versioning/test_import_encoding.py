@@ -6,7 +6,7 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from versioning.imports import _SORTED_JSON, _shapes_json
+from versioning.imports.predictions import _SORTED_JSON, _shapes_json
 
 texts = st.one_of(
     st.text(max_size=12), st.sampled_from(["car", 'a "quoted" \\ name', "vélo", "🚗"])

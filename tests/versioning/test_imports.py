@@ -418,7 +418,7 @@ def test_the_prediction_change_check_hashes_the_sorted_json_of_scores_and_shapes
     """Stored digests of earlier imports must still match, so an unchanged re-import skips."""
     import hashlib
 
-    from versioning.imports import _SORTED_JSON, _prediction_digest
+    from versioning.imports.predictions import _SORTED_JSON, _prediction_digest
 
     shapes = [{"id": "b", "label": "vélo", "points": [1.0, 2.5], "attributes": {"z": 1, "a": 2}}]
     scores = {"b": 0.25}
@@ -458,7 +458,7 @@ def test_a_bad_shape_late_in_a_predictions_file_fails_the_job_and_keeps_what_was
 def test_a_file_longer_than_a_batch_writes_new_changed_and_unchanged_items_in_every_batch(
     project, manager, monkeypatch
 ):
-    from versioning import imports
+    from versioning.imports import predictions
 
     # given five items, predictions of a source for the first three
     items = items_add(project, 5)
@@ -470,7 +470,7 @@ def test_a_file_longer_than_a_batch_writes_new_changed_and_unchanged_items_in_ev
 
     # when a file (read two items per batch) changes the first, keeps the second and third
     # and adds the last two
-    monkeypatch.setattr(imports, "BATCH", 2)
+    monkeypatch.setattr(predictions, "BATCH", 2)
     new = [
         jsonl_line(items[0], [shape("person", (3, 3, 6, 6), score=0.5)]),
         *old[1:],

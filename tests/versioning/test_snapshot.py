@@ -221,7 +221,8 @@ def test_the_database_snapshot_computes_what_the_python_one_does(
 
     from annotate.models import AnnotationDocument
     from projects.models import Item
-    from versioning.services import DatabaseSnapshot, RowsPlan, _stats, snapshot_build
+    from versioning.services import DatabaseSnapshot, RowsPlan, snapshot_build
+    from versioning.services.snapshot import _stats
 
     items = items_add(project, 6)
     for item, split in zip(items, ("train", "train", "val", "test", "", "val"), strict=True):
