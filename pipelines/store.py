@@ -75,8 +75,30 @@ class PostgresStore:
     def flush(self) -> None:
         if self._pending:
             rows = list(self._pending.values())
-            PipelineOutput.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+            if connection.vendor == "postgresql":
+                _insert(rows)
+            else:
+                PipelineOutput.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
             self._pending.clear()
+
+
+def _insert(rows: list[PipelineOutput]) -> None:
+    """One statement for any number of outputs, first writer wins: four array parameters
+    unnested server-side (the ORM's bulk INSERT binds and sends every value separately)."""
+    table = PipelineOutput._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, step, output, output_hash, created_at) "
+            "SELECT key, step, output::jsonb, output_hash, now() "
+            "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
+            "AS new (key, step, output, output_hash) ON CONFLICT (key) DO NOTHING",
+            [
+                [row.key for row in rows],
+                [row.step for row in rows],
+                [json.dumps(row.output) for row in rows],
+                [row.output_hash for row in rows],
+            ],
+        )
 
 
 def _stored(keys: list[str]) -> Iterable[tuple[str, Any, str]]:
