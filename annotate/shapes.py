@@ -20,7 +20,12 @@ from typing import Any
 
 from common.errors import Invalid
 from formats.geometry import finite_number
-from formats.importing import CANONICAL_UUID, plain_points_within
+from formats.importing import (
+    CANONICAL_UUID,
+    PLAIN_NUMBERS,
+    pairs_for_kind,
+    plain_points_within,
+)
 from projects.schema import attribute_value_ok
 
 MAX_SHAPES = 10_000
@@ -36,11 +41,8 @@ SHAPE_FIELDS = {
     "rotation",
     "rle",
 }
-# Exactly these types: bool is an int to isinstance but not a number to the schema.
-_NUMBER_TYPES = frozenset((float, int))
 # A rotation the fast path takes: finite (NaN fails both comparisons) and exact as a float.
 _ROTATION_BOUND = 2.0**53
-_EVEN_POINT_KINDS = {"polygon": 6, "polyline": 4, "cuboid": 16}
 
 
 class ShapesInvalid(Invalid):
@@ -164,7 +166,7 @@ def _plain_normalised(
     }
     rotation = shape.get("rotation")
     if rotation is not None:
-        if kind != "box" or type(rotation) not in _NUMBER_TYPES:
+        if kind != "box" or type(rotation) not in PLAIN_NUMBERS:
             return None
         if not -_ROTATION_BOUND < rotation < _ROTATION_BOUND:
             return None
@@ -180,19 +182,15 @@ def _plain_points(points: Any, kind: str, width: int, height: int) -> list[float
         if type(points) is not list or len(points) != 4:
             return None
         x1, y1, x2, y2 = points
-        plain = type(x1) in _NUMBER_TYPES and type(y1) in _NUMBER_TYPES
-        plain = plain and type(x2) in _NUMBER_TYPES and type(y2) in _NUMBER_TYPES
+        plain = type(x1) in PLAIN_NUMBERS and type(y1) in PLAIN_NUMBERS
+        plain = plain and type(x2) in PLAIN_NUMBERS and type(y2) in PLAIN_NUMBERS
         # Chained comparisons fail on NaN and infinities, so they also prove the numbers finite.
         if plain and 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height:
             return [float(x1), float(y1), float(x2), float(y2)]
         return None
     if kind == "tag":
         return [] if points is None or (type(points) is list and not points) else None
-    minimum = _EVEN_POINT_KINDS.get(kind)
-    if minimum is None or type(points) is not list:
-        return None
-    count = len(points)
-    if count % 2 or count < minimum or count > MAX_POINTS or (kind == "cuboid" and count != 16):
+    if not pairs_for_kind(points, kind) or len(points) > MAX_POINTS:
         return None
     if not plain_points_within(points, 0, 0, width, height):
         return None

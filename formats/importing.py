@@ -96,7 +96,7 @@ def numbers(value: Any, *, location: str, count: int | None = None) -> list[floa
     try:
         ok = (
             type(value) is list
-            and {type(v) for v in value} <= _PLAIN_NUMBERS
+            and {type(v) for v in value} <= PLAIN_NUMBERS
             and all(map(math.isfinite, value))
         )
     except OverflowError:  # an int too large for a float (JSON allows 10**400)
@@ -108,7 +108,8 @@ def numbers(value: Any, *, location: str, count: int | None = None) -> list[floa
     return [float(v) for v in value]
 
 
-_PLAIN_NUMBERS = {float, int}
+# Exactly these types: bool is an int to isinstance but not a number to the schema.
+PLAIN_NUMBERS = frozenset((float, int))
 # uuid.UUID's canonical spelling; anything else (upper case, braces, urn:...) asks uuid.UUID.
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -246,8 +247,8 @@ def _plainly_inside(points: Any, kind: str, width: int, height: int) -> bool:
         if type(points) is not list or len(points) != 4:
             return False
         x1, y1, x2, y2 = points
-        plain = type(x1) in _PLAIN_NUMBERS and type(y1) in _PLAIN_NUMBERS
-        plain = plain and type(x2) in _PLAIN_NUMBERS and type(y2) in _PLAIN_NUMBERS
+        plain = type(x1) in PLAIN_NUMBERS and type(y1) in PLAIN_NUMBERS
+        plain = plain and type(x2) in PLAIN_NUMBERS and type(y2) in PLAIN_NUMBERS
         # Comparisons fail on NaN and on infinities, so they also prove the numbers finite.
         return (
             plain
@@ -258,13 +259,19 @@ def _plainly_inside(points: Any, kind: str, width: int, height: int) -> bool:
         )
     if kind == "tag":
         return type(points) is list and not points
+    if not pairs_for_kind(points, kind):
+        return False
+    return plain_points_within(points, low, low, right, bottom)
+
+
+def pairs_for_kind(points: Any, kind: str) -> bool:
+    """Whether `points` is a list of [x, y] pairs, as many as a polygon (3+), polyline (2+) or
+    cuboid (8) takes; False for any other kind. A fast path's test of the count alone."""
     minimum = _EVEN_POINT_KINDS.get(kind)
     if minimum is None or type(points) is not list:
         return False
     count = len(points)
-    if count % 2 or count < minimum or (kind == "cuboid" and count != 16):
-        return False
-    return plain_points_within(points, low, low, right, bottom)
+    return not (count % 2 or count < minimum or (kind == "cuboid" and count != 16))
 
 
 def plain_points_within(
@@ -273,7 +280,7 @@ def plain_points_within(
     """Whether [x, y, ...] (at least one pair) are plain ints or floats, none a bool, NaN or
     infinite, with every x in [left, right] and every y in [top, bottom]: a fast path's test,
     checked by C loops. False only means "ask the full checks"."""
-    if not set(map(type, points)) <= _PLAIN_NUMBERS:
+    if not set(map(type, points)) <= PLAIN_NUMBERS:
         return False
     xs, ys = points[0::2], points[1::2]
     if not (left <= min(xs) and max(xs) <= right and top <= min(ys) and max(ys) <= bottom):
