@@ -44,11 +44,11 @@ def image_file_name(sha256: str, mime: str) -> str:
 
 
 class VersionItems:
-    """A fresh, item-ordered stream of a version's ItemShapes on every call, read in keyset
-    pages of CHUNK rows by plain SQL (no ORM objects), so memory stays flat as the version
-    grows. `records()` is the same stream without shapes, for a codec's pass that writes only
-    the images (formats.streams.item_records). With `filters`, only the kept items (by split
-    and class) and only the kept classes' shapes (versioning.filters)."""
+    """A fresh, item-ordered stream of a version's ItemShapes on every call, read in pages of
+    CHUNK rows from one server-side cursor by plain SQL (no ORM objects), so memory stays flat
+    as the version grows. `records()` is the same stream without shapes, for a codec's pass
+    that writes only the images (formats.streams.item_records). With `filters`, only the kept
+    items (by split and class) and only the kept classes' shapes (versioning.filters)."""
 
     def __init__(self, version: DatasetVersion, filters: ItemFilters | None = None) -> None:
         self.version_id = version.pk
