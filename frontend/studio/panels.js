@@ -22,18 +22,25 @@ function element(tag, className, text) {
   return node;
 }
 
-/**
- * The row's detail text; its position comes from a CSS counter, so inserting or deleting a
- * shape renumbers the list without touching every row.
- * @param {Shape} shape
- */
+/** The row's detail text: kind and size. @param {Shape} shape */
 function describe(shape) {
   return shapeKind(shape).describe(shape);
 }
 
+/** Each row's height in CSS pixels; the list sets it on its rows, so layout cannot disagree. */
+export const ROW_HEIGHT = 30;
+/** Rows rendered above and below the visible ones, so a fast scroll shows no blank rows. */
+const OVERSCAN = 10;
+
+/**
+ * The sidebar's shape list, windowed: only the rows in view (and a few either side) exist in
+ * the DOM, between two spacers standing in for the rest. Thousands of rows kept in the page,
+ * even skipped with content-visibility, cost the browser a visibility check per row on every
+ * frame of a zoom or pan; a window of about fifty costs nothing.
+ */
 export class ShapeList {
   /**
-   * @param {HTMLElement} list
+   * @param {HTMLElement} list the scrolling list element
    * @param {HTMLElement} count
    * @param {import('./state.js').State} state
    * @param {Map<string, LabelClass>} labels
@@ -44,24 +51,36 @@ export class ShapeList {
     this.count = count;
     this.state = state;
     this.labels = labels;
-    /** @type {Map<string, HTMLElement>} */
+    /** The rendered rows by shape id, with the shape each was last filled from. @type {Map<string, HTMLElement>} */
     this.rows = new Map();
-    /** @type {HTMLElement|undefined} */
-    this.selectedRow = undefined;
-    state.addEventListener('change', (event) => {
-      const { changeSet, origin } = /** @type {CustomEvent} */ (event).detail;
-      if (origin === 'load') this.render();
-      else this.patch(changeSet);
+    /** @type {WeakMap<HTMLElement, Shape>} */
+    this.filledFrom = new WeakMap();
+    this.topSpacer = spacer();
+    this.bottomSpacer = spacer();
+    list.style.setProperty('--shape-row-height', `${ROW_HEIGHT}px`);
+    list.append(this.topSpacer, this.bottomSpacer);
+    this.scrollTop = 0;
+    this.frame = 0;
+    /** @type {{hidden: Set<string>, locked: Set<string>}} client-only flags, shown in the row */
+    this.flags = { hidden: new Set(), locked: new Set() };
+    state.addEventListener('change', () => {
+      this.syncCount();
+      this.schedule();
     });
     state.addEventListener('select', () => this.syncSelection());
     state.addEventListener('flags', (event) => {
-      const id = /** @type {CustomEvent} */ (event).detail.id;
-      const shape = state.get(id);
-      const row = this.rows.get(id);
-      if (shape && row) this.fill(row, shape);
+      const row = this.rows.get(/** @type {CustomEvent} */ (event).detail.id);
+      if (row) this.filledFrom.delete(row);
+      this.schedule();
     });
-    /** @type {{hidden: Set<string>, locked: Set<string>}} client-only flags, shown in the row */
-    this.flags = { hidden: new Set(), locked: new Set() };
+    list.addEventListener(
+      'scroll',
+      () => {
+        this.scrollTop = list.scrollTop;
+        this.schedule();
+      },
+      { passive: true },
+    );
     list.addEventListener('click', (event) => {
       const target = /** @type {HTMLElement} */ (event.target);
       const row = /** @type {HTMLElement|null} */ (target.closest('[data-shape-id]'));
@@ -70,6 +89,7 @@ export class ShapeList {
       if (target.closest('.row-delete')) state.remove(shape.id);
       else onPick(shape);
     });
+    this.syncCount();
     this.render();
   }
 
@@ -87,7 +107,6 @@ export class ShapeList {
     remove.type = 'button';
     remove.title = 'Delete';
     row.append(swatch, name, detail, flags, remove);
-    this.fill(row, shape);
     return row;
   }
 
@@ -110,79 +129,94 @@ export class ShapeList {
     flags.title = words.join(', ');
     remove.setAttribute('aria-label', `Delete ${shape.label}`);
     /** @type {HTMLButtonElement} */ (remove).disabled = this.state.readOnly;
+    this.filledFrom.set(row, shape);
   }
 
+  /** Renders the window on the next frame: many changes in one task cost one render. */
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  /**
+   * Makes the DOM hold the rows of the window in order, reusing the rows already there (so a
+   * focused or hovered row stays the same element) and refilling only those whose shape changed.
+   */
   render() {
-    this.rows = new Map(this.state.list().map((shape) => [shape.id, this.row(shape)]));
-    this.list.replaceChildren(...this.rows.values());
-    this.selectedRow = undefined;
-    this.renumber(0);
-    this.syncCount();
-    this.syncSelection();
-  }
-
-  /**
-   * Touches only the rows a change set names: a drag or a nudge must not rebuild a list of
-   * a thousand shapes.
-   * @param {import('./state.js').ChangeSet} changeSet
-   */
-  patch(changeSet) {
-    let from = Infinity; // the first position whose number changed
-    for (const change of changeSet) {
-      const row = this.rows.get(change.id);
-      if (!change.after) {
-        if (row) from = Math.min(from, Array.prototype.indexOf.call(this.list.children, row));
-        row?.remove();
-        this.rows.delete(change.id);
-      } else if (row) {
-        this.fill(row, change.after);
-      } else {
-        const added = this.row(change.after);
-        this.rows.set(change.id, added);
-        const at = Math.min(change.index ?? this.rows.size, this.list.children.length);
-        this.list.insertBefore(added, this.list.children[at] || null);
-        from = Math.min(from, at);
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    const order = this.state.order;
+    const total = order.length;
+    const shown = Math.ceil(window.innerHeight / ROW_HEIGHT) + 2 * OVERSCAN;
+    const first = clampIndex(Math.floor(this.scrollTop / ROW_HEIGHT) - OVERSCAN, total - shown);
+    const last = Math.min(total, first + shown);
+    /** @type {Map<string, HTMLElement>} */
+    const rows = new Map();
+    let cursor = /** @type {ChildNode|null} */ (this.topSpacer.nextSibling);
+    for (let i = first; i < last; i += 1) {
+      const shape = /** @type {Shape} */ (this.state.get(order[i]));
+      let row = this.rows.get(shape.id);
+      if (!row) row = this.row(shape);
+      if (this.filledFrom.get(row) !== shape) this.fill(row, shape);
+      const detail = /** @type {HTMLElement} */ (row.children[2]);
+      if (detail.dataset.n !== String(i + 1)) detail.dataset.n = String(i + 1);
+      row.setAttribute('aria-posinset', String(i + 1));
+      row.setAttribute('aria-setsize', String(total));
+      const selected = shape.id === this.state.selectedId;
+      if (row.classList.contains('selected') !== selected) {
+        row.classList.toggle('selected', selected);
+        row.setAttribute('aria-selected', String(selected));
       }
+      if (cursor === row) cursor = row.nextSibling;
+      else this.list.insertBefore(row, cursor);
+      rows.set(shape.id, row);
     }
-    if (from < Infinity) this.renumber(from);
-    this.syncCount();
-    this.syncSelection();
-  }
-
-  /**
-   * Writes each row's position from `from` on. The rows skip rendering off screen
-   * (content-visibility), which scopes CSS counters, so the numbers are written, not counted;
-   * an edit renumbers only the rows after it (usually none: shapes are added at the end).
-   * @param {number} from
-   */
-  renumber(from) {
-    const rows = this.list.children;
-    for (let i = Math.max(0, from); i < rows.length; i += 1) {
-      const detail = /** @type {HTMLElement|null} */ (rows[i].querySelector('.row-detail'));
-      if (detail) detail.dataset.n = String(i + 1);
-    }
+    for (const [id, row] of this.rows) if (!rows.has(id)) row.remove();
+    this.rows = rows;
+    this.topSpacer.style.height = `${first * ROW_HEIGHT}px`;
+    this.bottomSpacer.style.height = `${(total - last) * ROW_HEIGHT}px`;
+    this.list.classList.toggle('is-empty', total === 0);
   }
 
   /** Tags are answers about the image, not shapes on it, and predictions not yet the user's: not counted. */
   syncCount() {
     let shapes = 0;
-    for (const shape of this.state.list()) if (shape.kind !== 'tag' && !shape.prediction) shapes += 1;
+    for (const id of this.state.order) {
+      const shape = /** @type {Shape} */ (this.state.get(id));
+      if (shape.kind !== 'tag' && !shape.prediction) shapes += 1;
+    }
     this.count.textContent = String(shapes);
-    this.list.classList.toggle('is-empty', this.rows.size === 0);
   }
 
+  /** Scrolls the selected shape's row into view (the list's own scroll only) and marks it. */
   syncSelection() {
-    const row = this.rows.get(this.state.selectedId || '');
-    if (row === this.selectedRow) return;
-    for (const old of [this.selectedRow, row]) {
-      if (!old) continue;
-      const selected = old === row;
-      old.classList.toggle('selected', selected);
-      old.setAttribute('aria-selected', String(selected));
+    const index = this.state.selectedId ? this.state.order.indexOf(this.state.selectedId) : -1;
+    if (index >= 0) {
+      const top = index * ROW_HEIGHT;
+      const height = this.list.clientHeight;
+      let scrollTop = this.list.scrollTop;
+      if (top < scrollTop) scrollTop = top;
+      else if (top + ROW_HEIGHT > scrollTop + height) scrollTop = top + ROW_HEIGHT - height;
+      if (scrollTop !== this.list.scrollTop) this.list.scrollTop = scrollTop;
+      this.scrollTop = this.list.scrollTop;
     }
-    this.selectedRow = row;
-    row?.scrollIntoView({ block: 'nearest' });
+    this.render();
   }
+}
+
+/** A list item standing in for rows outside the window. */
+function spacer() {
+  const item = element('li', 'shape-list-spacer');
+  item.setAttribute('aria-hidden', 'true');
+  return item;
+}
+
+/** @param {number} index @param {number} max */
+function clampIndex(index, max) {
+  return Math.max(0, Math.min(index, max));
 }
 
 export class AttributeEditor {

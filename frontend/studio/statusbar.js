@@ -86,7 +86,9 @@ export function bindStatusBar({ state, canvas, ui, undoButton, redoButton }) {
   });
 
   canvas.addEventListener('view', (event) => {
-    ui.zoom.textContent = `${Math.round(/** @type {CustomEvent} */ (event).detail.scale * 100)}%`;
+    // Every frame of a pan reports the view: unchanged text is not written (no relayout).
+    const zoom = `${Math.round(/** @type {CustomEvent} */ (event).detail.scale * 100)}%`;
+    if (ui.zoom.textContent !== zoom) ui.zoom.textContent = zoom;
   });
 
   canvas.addEventListener('prompt', (event) => {

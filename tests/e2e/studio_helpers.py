@@ -105,5 +105,17 @@ def saved_after_reload(page: Page, api, annotator, item: Item) -> list[dict[str,
 
 
 def select_shape(page: Page, shape_id: str) -> None:
-    page.locator(f'[data-testid="shape-row"][data-shape-id="{shape_id}"]').click()
+    """Clicks the shape's row in the list, scrolling the list to it first as a user would: the
+    list is windowed, so the rows of a long document exist only near its scroll position."""
+    row = page.locator(f'[data-testid="shape-row"][data-shape-id="{shape_id}"]')
+    if not row.count():
+        page.get_by_test_id("shape-list").evaluate(
+            """(list, id) => {
+              const index = window.loupe.state().shapes.findIndex((shape) => shape.id === id);
+              const height = list.querySelector('[data-testid="shape-row"]').offsetHeight;
+              list.scrollTop = Math.max(0, index * height - list.clientHeight / 2);
+            }""",
+            shape_id,
+        )
+    row.click()
     page.get_by_test_id("studio-canvas").focus()

@@ -44,6 +44,18 @@ def boxes(count: int) -> list[dict[str, Any]]:
     ]
 
 
+def studio_with_boxes(
+    page: Page, live_server, login, project: Project, api, annotator, count: int
+) -> tuple[Any, list[dict[str, Any]]]:
+    """An item holding `count` saved boxes, open in the annotator's studio."""
+    (item,) = items_add(project, 1, size=IMAGE_SIZE)
+    shapes = boxes(count)
+    put_shapes(api, annotator, item, shapes)
+    login(page, "bob_annotator")
+    open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
+    return item, shapes
+
+
 def record_saves(page: Page) -> list[dict[str, Any]]:
     """Every document write the page sends: method, body bytes and parsed body."""
     sent: list[dict[str, Any]] = []
@@ -65,11 +77,7 @@ def record_saves(page: Page) -> list[dict[str, Any]]:
 def test_a_one_shape_edit_of_a_500_shape_document_patches_that_shape_only(
     page: Page, live_server, login, project: Project, api, annotator, console_errors
 ):
-    (item,) = items_add(project, 1, size=IMAGE_SIZE)
-    shapes = boxes(500)
-    put_shapes(api, annotator, item, shapes)
-    login(page, "bob_annotator")
-    open_studio(page, f"{live_server.url}/items/{item.pk}/label/")
+    item, shapes = studio_with_boxes(page, live_server, login, project, api, annotator, 500)
     sent = record_saves(page)
 
     target = shapes[123]
@@ -93,6 +101,53 @@ def test_a_one_shape_edit_of_a_500_shape_document_patches_that_shape_only(
     assert studio_state(page)["shapes"] == document.shapes
     assert studio_state(page)["version"] == 2
     expect(page.get_by_test_id("doc-version")).to_have_text("2")
+    assert console_errors == []
+
+
+def test_the_list_of_500_shapes_holds_the_rows_in_view_and_follows_the_selection(
+    page: Page, live_server, login, project: Project, api, annotator, console_errors
+):
+    item, shapes = studio_with_boxes(page, live_server, login, project, api, annotator, 500)
+    rows = page.get_by_test_id("shape-row")
+    shape_list = page.get_by_test_id("shape-list")
+
+    def row(shape: dict[str, Any]):
+        return page.locator(f'[data-testid="shape-row"][data-shape-id="{shape["id"]}"]')
+
+    expect(page.get_by_test_id("shape-count")).to_have_text("500")
+    expect(row(shapes[0]).locator(".row-detail")).to_have_attribute("data-n", "1")
+    assert 10 <= rows.count() <= 120  # a window, not 500 rows
+
+    # Scrolled to the end, the last rows are there, numbered by their position.
+    shape_list.evaluate("(list) => { list.scrollTop = list.scrollHeight; }")
+    expect(row(shapes[-1])).to_be_in_viewport()
+    expect(row(shapes[-1]).locator(".row-detail")).to_have_attribute("data-n", "500")
+    expect(row(shapes[0])).to_have_count(0)
+    assert rows.count() <= 120
+
+    # A shape picked on the canvas brings its row into view, selected.
+    target, after = shapes[250], shapes[251]
+    page.keyboard.press("v")
+    centre = page.evaluate(
+        "([x, y]) => window.loupe.imageToScreen(x, y)",
+        [
+            (target["points"][0] + target["points"][2]) / 2,
+            (target["points"][1] + target["points"][3]) / 2,
+        ],
+    )
+    page.mouse.click(centre["x"], centre["y"])
+    expect(row(target)).to_be_in_viewport()
+    expect(row(target)).to_have_attribute("aria-selected", "true")
+    expect(row(after).locator(".row-detail")).to_have_attribute("data-n", "252")
+
+    # Deleting it from its row renumbers the rows after it and saves.
+    row(target).locator(".row-delete").click()
+    expect(page.get_by_test_id("shape-count")).to_have_text("499")
+    expect(row(after).locator(".row-detail")).to_have_attribute("data-n", "251")
+    wait_saved(page)
+    assert [shape["id"] for shape in document_of(item).shapes] == [
+        shape["id"] for shape in shapes if shape is not target
+    ]
     assert console_errors == []
 
 
