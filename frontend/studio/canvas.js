@@ -55,7 +55,7 @@ export class CanvasView extends EventTarget {
     this.overlay = new Overlay(this);
     root.append(this.painter.canvas, this.overlay.root);
     this.dpr = window.devicePixelRatio || 1;
-    /** @type {HTMLImageElement|null} */
+    /** @type {ImageBitmap|null} */
     this.image = null;
     /** @type {Tool|null} */
     this.tool = null;
@@ -145,11 +145,12 @@ export class CanvasView extends EventTarget {
 
   // --- view ------------------------------------------------------------------------------
 
-  /** @param {HTMLImageElement|null} image */
+  /** @param {ImageBitmap|null} image the item's image; the one it replaces is released */
   setImage(image) {
+    if (this.image && this.image !== image) this.image.close();
     this.image = image;
-    this.view.imageWidth = image ? image.naturalWidth : 0;
-    this.view.imageHeight = image ? image.naturalHeight : 0;
+    this.view.imageWidth = image ? image.width : 0;
+    this.view.imageHeight = image ? image.height : 0;
     this.painter.setImage(image);
     this.preview = null;
     this.hoverId = null;

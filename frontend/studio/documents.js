@@ -28,7 +28,7 @@ export function createDocuments(core, { review, setTool, setPhase }) {
     ui.docVersion.textContent = String(doc.version);
     ui.itemName.textContent = `${item.name} · ${doc.annotator}`;
     ui.itemName.title = `Item ${item.id}, annotation ${doc.id}`;
-    ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
+    ui.imageSize.textContent = `${image.width}×${image.height}`;
     setPhase('ready');
     const reviewing =
       doc.status === 'submitted' && doc.annotator !== config.username && config.role !== 'annotator';

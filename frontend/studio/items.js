@@ -44,7 +44,7 @@ export function createItems(core, parts) {
     canvas.setImage(image);
     saver.attach(item.id, version);
     setDocStatus(doc.status);
-    ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
+    ui.imageSize.textContent = `${image.width}×${image.height}`;
     setPhase('ready');
     if (queueMode && !session.revisiting) itemHistory.remember(item.id);
     const training = course();
@@ -73,7 +73,7 @@ export function createItems(core, parts) {
     gold.attach(item.id, 0);
     setDocStatus('gold');
     /** @type {HTMLElement} */ (ui.docVersion.parentElement).hidden = true; // a gold answer has none
-    ui.imageSize.textContent = `${image.naturalWidth}×${image.naturalHeight}`;
+    ui.imageSize.textContent = `${image.width}×${image.height}`;
     setPhase('ready');
   }
 

@@ -19,6 +19,8 @@ const CAPTION_LIMIT = 200; // above this many visible shapes, captions cost more
 const SETTLE_MS = 220; // a view that has not moved for this long is painted crisp again (slow frames stay quick)
 /** Past this many visible shapes, one path per class costs far less than one per shape. */
 const COMBINE_MIN = 300;
+/** A line width in device pixels safely below one (see paintShapes). */
+const HAIRLINE = 0.98;
 
 /**
  * @typedef {import('./state.js').Shape} Shape
@@ -40,7 +42,7 @@ export class Painter {
     const context = this.canvas.getContext('2d', { alpha: true });
     if (!context) throw new Error('2D canvas is not available');
     this.ctx = context;
-    /** @type {HTMLImageElement|null} */
+    /** @type {ImageBitmap|null} */
     this.image = null;
     /** @type {Array<{factor: number, bitmap: ImageBitmap}>} smallest first */
     this.levels = [];
@@ -83,7 +85,7 @@ export class Painter {
     this.combined = null;
   }
 
-  /** @param {HTMLImageElement|null} image */
+  /** @param {ImageBitmap|null} image */
   setImage(image) {
     for (const level of this.levels) level.bitmap.close();
     this.levels = [];
@@ -92,21 +94,23 @@ export class Painter {
   }
 
   /**
-   * Smaller copies of the image, made in the background: zoomed out, drawing a 12-megapixel
-   * photo scaled down every frame costs far more than drawing its reduction.
-   * @param {HTMLImageElement} image
+   * Halved copies of the image, made after the first frame: zoomed out, drawing a
+   * 12-megapixel photo scaled down every frame costs more than drawing its reduction, and
+   * shimmers. Each level is made from the one before it, so each costs a quarter of the last.
+   * @param {ImageBitmap} image
    */
   async buildLevels(image) {
     const levels = [];
-    const longest = Math.max(image.naturalWidth, image.naturalHeight);
-    for (let factor = 0.5; longest * factor >= PYRAMID_MIN_PX; factor /= 2) {
+    /** @type {ImageBitmap} */
+    let source = image;
+    for (let factor = 0.5; Math.max(image.width, image.height) * factor >= PYRAMID_MIN_PX; factor /= 2) {
       try {
-        const bitmap = await createImageBitmap(image, {
-          resizeWidth: Math.max(1, Math.round(image.naturalWidth * factor)),
-          resizeHeight: Math.max(1, Math.round(image.naturalHeight * factor)),
+        source = await createImageBitmap(source, {
+          resizeWidth: Math.max(1, Math.round(image.width * factor)),
+          resizeHeight: Math.max(1, Math.round(image.height * factor)),
           resizeQuality: 'medium',
         });
-        levels.push({ factor, bitmap });
+        levels.push({ factor, bitmap: source });
       } catch {
         break; // the full image still draws
       }
@@ -171,7 +175,7 @@ export class Painter {
   paintImage() {
     const { ctx } = this;
     const { view, dpr } = this.engine;
-    const image = /** @type {HTMLImageElement} */ (this.image);
+    const image = /** @type {ImageBitmap} */ (this.image);
     // Past 3x, show pixels as squares: annotators place edges on them.
     ctx.imageSmoothingEnabled = view.scale < 3;
     const [ax, ay, bx, by] = view.visibleRect();
@@ -213,8 +217,10 @@ export class Painter {
   paintShapes(ctx, byLabel, visible) {
     const { view, dpr } = this.engine;
     const unit = 1 / view.scale; // one CSS pixel in image units: strokes keep their screen width
-    // Crowded views get one-device-pixel lines, which rasterise on a fast path (hairlines).
-    ctx.lineWidth = visible > CAPTION_LIMIT ? 1 / (view.scale * dpr) : 1.5 * unit;
+    // Crowded views get lines just under one device pixel: Skia draws those as hairlines. At
+    // exactly one, rounding in scale * (1 / scale) lands on either side of it, and a hair over
+    // one takes the general stroker, four times slower at 5,000 polygons (measured).
+    ctx.lineWidth = visible > CAPTION_LIMIT ? HAIRLINE / (view.scale * dpr) : 1.5 * unit;
     ctx.lineJoin = 'round';
     const combined = visible >= COMBINE_MIN && this.combinable(visible) ? this.combinedPaths() : null;
     for (const [label, shapes] of byLabel) {
