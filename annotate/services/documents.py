@@ -10,7 +10,7 @@ from django.db import connection
 from annotate.changes import ChangeSet, change_set_check, change_set_merge
 from annotate.models import ActivityVerb, AnnotationDocument, DocumentKind, DocumentStatus
 from annotate.revisions import revision_content, revision_delta
-from annotate.selectors import annotation_document_of
+from annotate.selectors import annotation_document_json_of
 from annotate.services.activity import activity_log
 from annotate.services.document_write import _document_write, _raise_stale
 from annotate.shapes import (
@@ -23,11 +23,12 @@ from annotate.shapes import (
 from projects.models import Item
 
 
-def annotation_open(*, user: User, item: Item) -> AnnotationDocument:
-    """The caller's document (an unsaved empty one at version 0), logged as opened."""
-    document = annotation_document_of(user=user, item=item)
+def annotation_open(*, user: User, item: Item) -> tuple[AnnotationDocument, str]:
+    """The caller's document (an unsaved empty one at version 0) with its shapes as stored JSON
+    text, logged as opened."""
+    document, shapes_json = annotation_document_json_of(user=user, item=item)
     activity_log(user=user, item=item, verb=ActivityVerb.OPENED, data={"version": document.version})
-    return document
+    return document, shapes_json
 
 
 def annotation_save(

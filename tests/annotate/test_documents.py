@@ -9,7 +9,7 @@ import pytest
 from annotate.models import ActivityEvent, AnnotationDocument, Revision
 from tests.annotate.documents import ID, put, state, url
 from tests.annotate.factories import box, document_saved, tag
-from tests.projects.factories import items_add, user_create
+from tests.projects.factories import items_add, project_with_members, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,41 @@ def test_each_annotator_loads_only_their_own_document(item, annotator, api):
     response = api(annotator).get(url(item))
 
     assert (response.json()["version"], response.json()["shapes"]) == (0, [])
+
+
+def test_a_saved_document_loads_as_stored_with_its_text_intact(manager, annotator, api):
+    # The GET hands on the stored JSON text without parsing it: what comes back must be the
+    # document itself, non-ASCII and escaped text included, on SQLite and Postgres alike.
+    labels = [
+        {
+            "name": "car",
+            "color": "#ff0000",
+            "kind": "box",
+            "attributes": [{"name": "plate", "type": "text"}],
+        },
+        {"name": "night", "color": "#000080", "kind": "tag"},
+    ]
+    project = project_with_members(manager=manager, labels=labels, bob_annotator="annotator")
+    (item,) = items_add(project, size=(64, 48))
+    plate = 'Straße 7 \u2014 "Ä" \\ 🚗'
+    shapes = [box(attributes={"plate": plate}, occluded=True), tag()]
+    saved = put(api(annotator), item, shapes, 0).json()
+
+    response = api(annotator).get(url(item))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response["ETag"] == '"1"'
+    body = json.loads(response.content.decode("utf-8"))
+    assert body["shapes"] == saved["shapes"] == AnnotationDocument.objects.get().shapes
+    assert body["shapes"][0]["attributes"] == {"plate": plate}
+    assert {key: body[key] for key in ("id", "item", "annotator", "version", "status")} == {
+        "id": AnnotationDocument.objects.get().pk,
+        "item": item.pk,
+        "annotator": "bob_annotator",
+        "version": 1,
+        "status": "draft",
+    }
 
 
 # --- saving ---------------------------------------------------------------------------------
