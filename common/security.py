@@ -8,15 +8,19 @@ from django.http import HttpRequest, HttpResponse
 
 def content_security_policy() -> str:
     img_sources = ["'self'", "data:", "blob:"]
+    connect_sources = ["'self'"]
     if settings.S3_REDIRECT and settings.S3_ENDPOINT_URL:
-        # Signed-URL redirects send the browser to the object store itself.
+        # Signed-URL redirects send the browser to the object store itself: the studio fetches
+        # image bytes to decode them off the main thread (it falls back to an <img> when the
+        # bucket does not allow the app's origin by CORS).
         img_sources.append(settings.S3_ENDPOINT_URL.rstrip("/"))
+        connect_sources.append(settings.S3_ENDPOINT_URL.rstrip("/"))
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": img_sources,
-        "connect-src": ["'self'"],
+        "connect-src": connect_sources,
         "font-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
