@@ -80,9 +80,22 @@ export class CanvasView extends EventTarget {
 
     state.addEventListener('change', (event) => {
       const { changeSet, origin } = /** @type {CustomEvent} */ (event).detail;
-      if (origin === 'load') this.reindex();
-      else for (const change of changeSet) this.index.set(change.id, change.after ? this.boundsOf(change.after) : null);
-      this.shapesChanged();
+      if (origin === 'load') {
+        this.reindex();
+        this.shapesChanged();
+        return;
+      }
+      // An edit repaints where its shapes were and where they are now, nothing else.
+      /** @type {number[][]} */
+      const regions = [];
+      for (const change of changeSet) {
+        const before = this.index.bounds.get(change.id);
+        const after = change.after ? this.boundsOf(change.after) : null;
+        this.index.set(change.id, after);
+        if (before) regions.push(before);
+        if (after) regions.push(after);
+      }
+      this.regionsChanged(regions);
     });
     // The selection is drawn in the overlay: selecting among thousands repaints no shape.
     state.addEventListener('select', () => {
@@ -208,8 +221,8 @@ export class CanvasView extends EventTarget {
   setPreview(preview) {
     const hiddenBefore = this.preview?.id ?? null;
     this.preview = preview;
-    // The shapes layer changes only when the shape it leaves out changes.
-    if ((preview?.id ?? null) !== hiddenBefore) this.shapesChanged();
+    // The shapes layer changes only when the shape it leaves out changes, and only there.
+    if ((preview?.id ?? null) !== hiddenBefore) this.shapeChanged(hiddenBefore, preview?.id ?? null);
     else this.requestOverlay();
   }
 
@@ -332,6 +345,27 @@ export class CanvasView extends EventTarget {
   /** Something drawn on the shapes layer changed (not only the view): rasterise it again. */
   shapesChanged() {
     this.painter.invalidate();
+    this.requestPaint();
+  }
+
+  /**
+   * How these shapes are drawn changed (hidden, left out while dragged), not their geometry:
+   * only their part of the shapes layer is repainted.
+   * @param {...(string|null)} ids
+   */
+  shapeChanged(...ids) {
+    /** @type {number[][]} */
+    const regions = [];
+    for (const id of ids) {
+      const bounds = id ? this.index.bounds.get(id) : undefined;
+      if (bounds) regions.push(bounds);
+    }
+    this.regionsChanged(regions);
+  }
+
+  /** Shapes changed inside these image rectangles only. @param {number[][]} regions */
+  regionsChanged(regions) {
+    this.painter.invalidateRegions(regions);
     this.requestPaint();
   }
 

@@ -84,7 +84,7 @@ export class Editing {
     if (!id) return;
     if (this.canvas.hidden.has(id)) this.canvas.hidden.delete(id);
     else this.canvas.hidden.add(id);
-    this.canvas.shapesChanged();
+    this.canvas.shapeChanged(id);
     this.state.dispatchEvent(new CustomEvent('flags', { detail: { id } }));
   }
 

@@ -8,6 +8,8 @@
  * Shapes are rasterised into their own offscreen layer. While the view moves and the shapes do
  * not, a frame draws the image and that layer moved and scaled (as map renderers do) instead of
  * re-rasterising thousands of filled paths; the crisp paint follows when the gesture pauses.
+ * An edit repaints only the layer's pixels around the shapes it changed (clipped, with the
+ * shapes that meet them), not the thousands it did not touch.
  */
 
 import { clamp } from './geometry.js';
@@ -21,6 +23,10 @@ const SETTLE_MS = 220; // a view that has not moved for this long is painted cri
 const COMBINE_MIN = 300;
 /** A line width in device pixels safely below one (see paintShapes). */
 const HAIRLINE = 0.98;
+/** CSS pixels around a changed shape that its paint can reach (vertex dots, antialiasing). */
+const DIRTY_MARGIN_PX = 6;
+/** Past this many changed regions before a paint, one full rasterisation is cheaper. */
+const DIRTY_MAX = 32;
 
 /**
  * @typedef {import('./state.js').Shape} Shape
@@ -55,6 +61,10 @@ export class Painter {
     this.settleTimer = undefined;
     /** @type {Map<string, Path2D>|null} one path per class of all plain shapes, rebuilt on change */
     this.combined = null;
+    /** Image rectangles whose shapes changed since the layer was drawn, repainted at the next paint. @type {number[][]} */
+    this.dirty = [];
+    /** How the layer was last drawn in full: a repaint draws its part the same way. */
+    this.layerStyle = { visible: 0, combined: false };
     /** When the last paint ran, for the benchmark's select and move timings. */
     this.lastPaint = { start: 0, end: 0 };
     /** @type {WeakMap<Shape, {path: Path2D, bounds: number[]|null}>} */
@@ -83,6 +93,22 @@ export class Painter {
   invalidate() {
     this.layerView = null;
     this.combined = null;
+    this.dirty = [];
+  }
+
+  /**
+   * Shapes changed within these image rectangles only (their bounds before and after): the
+   * next paint redraws just those parts of the layer, when the layer is current and uncaptioned.
+   * @param {number[][]} regions
+   */
+  invalidateRegions(regions) {
+    this.combined = null;
+    if (!this.layerView) return; // a full rasterisation is due anyway
+    if (this.layerStyle.visible <= CAPTION_LIMIT || this.dirty.length + regions.length > DIRTY_MAX) {
+      this.invalidate(); // captions reach outside their shapes; many regions cost more than one pass
+      return;
+    }
+    this.dirty.push(...regions);
   }
 
   /** @param {ImageBitmap|null} image */
@@ -140,7 +166,7 @@ export class Painter {
     this.paintImage();
     const cached = this.layerView;
     const moved = cached && (cached.scale !== view.scale || cached.x !== view.x || cached.y !== view.y);
-    if (cached && moved) {
+    if (cached && moved && !this.dirty.length) {
       // The view moves, the shapes do not: move the rasterised layer, paint crisp when it stops.
       const ratio = view.scale / cached.scale;
       ctx.setTransform(ratio, 0, 0, ratio, dpr * (view.x - cached.x * ratio), dpr * (view.y - cached.y * ratio));
@@ -152,7 +178,8 @@ export class Painter {
       }, SETTLE_MS);
       return;
     }
-    if (!cached) this.rasterise();
+    if (!cached || moved) this.rasterise();
+    else if (this.dirty.length) this.repaint(this.dirty.splice(0));
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.drawImage(this.layer, 0, 0);
   }
@@ -164,12 +191,48 @@ export class Painter {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.layer.width, this.layer.height);
     ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.x, dpr * view.y);
-    const byLabel = this.visibleByLabel();
+    const byLabel = this.visibleByLabel(view.visibleRect());
     let visible = 0;
     for (const group of byLabel.values()) visible += group.length;
-    this.paintShapes(ctx, byLabel, visible);
+    const combined = visible >= COMBINE_MIN && this.combinable(visible) ? this.combinedPaths() : null;
+    this.paintShapes(ctx, byLabel, visible, combined);
     if (visible <= CAPTION_LIMIT) this.paintCaptions(ctx, byLabel);
     this.layerView = { scale: view.scale, x: view.x, y: view.y };
+    this.layerStyle = { visible, combined: Boolean(combined) };
+    this.dirty = [];
+  }
+
+  /**
+   * Redraws the layer inside each region (grown by the reach of a shape's paint), clipped to
+   * whole device pixels, with every shape that meets it, styled as the full pass styled them.
+   * @param {number[][]} regions image rectangles
+   */
+  repaint(regions) {
+    const { view, dpr } = this.engine;
+    const ctx = this.layerCtx;
+    const margin = DIRTY_MARGIN_PX / view.scale;
+    const { visible, combined } = this.layerStyle;
+    for (const [ax, ay, bx, by] of regions) {
+      const x1 = Math.max(0, Math.floor(dpr * ((ax - margin) * view.scale + view.x)));
+      const y1 = Math.max(0, Math.floor(dpr * ((ay - margin) * view.scale + view.y)));
+      const x2 = Math.min(this.layer.width, Math.ceil(dpr * ((bx + margin) * view.scale + view.x)));
+      const y2 = Math.min(this.layer.height, Math.ceil(dpr * ((by + margin) * view.scale + view.y)));
+      if (x2 <= x1 || y2 <= y1) continue;
+      ctx.save();
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.beginPath();
+      ctx.rect(x1, y1, x2 - x1, y2 - y1);
+      ctx.clip();
+      ctx.clearRect(x1, y1, x2 - x1, y2 - y1);
+      ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.x, dpr * view.y);
+      const area = [x1, y1, x2, y2].map((value, i) =>
+        i % 2 ? (value / dpr - view.y) / view.scale : (value / dpr - view.x) / view.scale,
+      );
+      // The shapes under the area pick up their own slack: those reaching in from outside it.
+      const byLabel = this.visibleByLabel(grow(area, margin));
+      this.paintShapes(ctx, byLabel, visible, combined ? this.pathsOf([...byLabel.values()].flat()) : null);
+      ctx.restore();
+    }
   }
 
   paintImage() {
@@ -193,13 +256,19 @@ export class Painter {
     }
   }
 
-  /** Visible shapes in drawing order, grouped by class so colours are set once per class. */
-  visibleByLabel() {
+  /**
+   * The shapes meeting an image rectangle, in drawing order, grouped by class (in the
+   * project's class order, so a partial repaint layers classes as the full pass did) so that
+   * colours are set once per class.
+   * @param {number[]} rect
+   */
+  visibleByLabel(rect) {
     const { state, index, hidden, preview } = this.engine;
-    const inView = index.query(this.engine.view.visibleRect());
+    const inView = index.query(rect);
     const hiddenId = preview?.id ?? null;
     /** @type {Map<string, Shape[]>} */
     const byLabel = new Map();
+    for (const name of this.engine.labels.keys()) byLabel.set(name, []);
     for (const shape of state.list()) {
       if (!inView.has(shape.id) || shape.id === hiddenId || hidden.has(shape.id)) continue;
       const group = byLabel.get(shape.label);
@@ -212,9 +281,10 @@ export class Painter {
   /**
    * @param {CanvasRenderingContext2D} ctx
    * @param {Map<string, Shape[]>} byLabel
-   * @param {number} visible
+   * @param {number} visible how many shapes the layer shows (the line width depends on it)
+   * @param {Map<string, Path2D>|null} combined one path per class for the plain shapes, or none
    */
-  paintShapes(ctx, byLabel, visible) {
+  paintShapes(ctx, byLabel, visible, combined) {
     const { view, dpr } = this.engine;
     const unit = 1 / view.scale; // one CSS pixel in image units: strokes keep their screen width
     // Crowded views get lines just under one device pixel: Skia draws those as hairlines. At
@@ -222,7 +292,6 @@ export class Painter {
     // one takes the general stroker, four times slower at 5,000 polygons (measured).
     ctx.lineWidth = visible > CAPTION_LIMIT ? HAIRLINE / (view.scale * dpr) : 1.5 * unit;
     ctx.lineJoin = 'round';
-    const combined = visible >= COMBINE_MIN && this.combinable(visible) ? this.combinedPaths() : null;
     for (const [label, shapes] of byLabel) {
       const color = this.engine.colorOf(label);
       ctx.fillStyle = rgba(color, 0.14);
@@ -258,17 +327,24 @@ export class Painter {
 
   /** One path per class holding all its plain shapes (filled or stroked alike, not occluded). */
   combinedPaths() {
-    if (this.combined) return this.combined;
+    if (!this.combined) this.combined = this.pathsOf(this.engine.state.list());
+    return this.combined;
+  }
+
+  /**
+   * One path per class of the plain shapes among these.
+   * @param {Iterable<Shape>} shapes
+   */
+  pathsOf(shapes) {
     /** @type {Map<string, Path2D>} */
     const combined = new Map();
-    for (const shape of this.engine.state.list()) {
+    for (const shape of shapes) {
       const kind = shapeKind(shape);
       if (!isPlain(shape, kind)) continue;
       let path = combined.get(shape.label);
       if (!path) combined.set(shape.label, (path = new Path2D()));
       path.addPath(this.cached(shape).path);
     }
-    this.combined = combined;
     return combined;
   }
 
@@ -310,6 +386,11 @@ export class Painter {
  */
 function isPlain(shape, kind) {
   return kind.filled && !shape.occluded && !shape.prediction && !kind.paint && !kind.vertices;
+}
+
+/** @param {number[]} rect @param {number} by */
+function grow(rect, by) {
+  return [rect[0] - by, rect[1] - by, rect[2] + by, rect[3] + by];
 }
 
 /** "car? 0.87": a prediction's caption. @param {string} label @param {number|null} score */
