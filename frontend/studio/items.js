@@ -31,13 +31,36 @@ export function createItems(core, parts) {
     }
   }
 
-  /** @param {import('./api.js').Item} item */
-  async function openItem(item) {
+  /**
+   * Opens an item known by id only (the page's item): its record, image and document are
+   * requested at once, not the record first, since the other two need only the id.
+   * @param {number} itemId
+   */
+  async function openItemById(itemId) {
+    setPhase('loading');
+    predictions.open(itemId);
+    const imageUrl = `${config.apiRoot}items/${itemId}/image/`;
+    const [item, image, annotation] = await Promise.all([
+      api.item(itemId),
+      api.image(/** @type {import('./api.js').Item} */ ({ id: itemId, image_url: imageUrl })),
+      api.annotation(itemId),
+    ]);
+    await openItem(item, { image, annotation });
+  }
+
+  /**
+   * @param {import('./api.js').Item} item
+   * @param {{image: ImageBitmap, annotation: {doc: import('./api.js').AnnotationDoc, version: number}}} [loaded]
+   *   the image and document when they were requested with the item (openItemById)
+   */
+  async function openItem(item, loaded) {
     setPhase('loading');
     ui.itemName.textContent = item.name;
     ui.itemName.title = `Item ${item.id}`;
-    predictions.open(item.id); // shown once both they and the document are in
-    const [image, { doc, version }] = await Promise.all([api.image(item), api.annotation(item.id)]);
+    if (!loaded) predictions.open(item.id); // shown once both they and the document are in
+    const [image, { doc, version }] = loaded
+      ? [loaded.image, loaded.annotation]
+      : await Promise.all([api.image(item), api.annotation(item.id)]);
     session.item = item;
     state.readOnly = doc.status === 'accepted';
     state.load(doc.shapes);
@@ -107,5 +130,5 @@ export function createItems(core, parts) {
     await openItem(item);
   }
 
-  return { openItem, openGold, nextFromQueue };
+  return { openItem, openItemById, openGold, nextFromQueue };
 }

@@ -166,7 +166,7 @@ async function start() {
           )
       : queueMode
         ? items.nextFromQueue
-        : async () => items.openItem(await api.item(/** @type {number} */ (config.itemId)));
+        : async () => items.openItemById(/** @type {number} */ (config.itemId));
   try {
     await run();
   } catch (error) {
