@@ -2,7 +2,8 @@
 polygons of 16 vertices, against an empty document measured in the same run (the floor).
 
 For each document it measures
-  ready      navigation start -> studio ready with the shapes painted (ms)
+  ready      navigation start -> studio ready with the shapes painted (ms; median of 3 visits,
+             after a warm-up visit that loads the studio's modules once)
   zoom       rAF-to-rAF frame times while zooming about a point every frame (median/p95/max)
   pan        the same while panning every frame
   paint      the shapes layer's own paint time during those frames (median/p95)
@@ -68,6 +69,7 @@ LABELS = [
     {"name": "region", "color": "#ff8800", "kind": "polygon"},
     {"name": "lot", "color": "#00ccff", "kind": "polygon"},
 ]
+READY_RUNS = 3  # navigations per document; the median is reported (the machine is noisy)
 TARGETS = {"ready": 1000.0, "median": 17.0, "p95": 25.0, "select": 50.0}
 
 
@@ -177,6 +179,17 @@ def wait_paint_after(page: Any, stamp: float, layer: str = "shapes") -> float:
     return page.evaluate(f"() => {{ const p = window.loupe.paints(); return {end}; }}") - stamp
 
 
+def open_ready(page: Any, base: str, item_id: int) -> float:
+    """ms from navigation start to the studio ready with the shapes painted."""
+    page.goto(f"{base}/items/{item_id}/label/")
+    page.wait_for_function(
+        "() => window.loupe && window.loupe.state().phase === 'ready' && "
+        "window.loupe.paints().shapes > 0",
+        polling="raf",
+    )
+    return float(page.evaluate("() => performance.now()"))
+
+
 def measure(
     page: Any, base: str, item_id: int, count: int, frames: int, shots: str | None
 ) -> dict[str, Any]:
@@ -189,15 +202,13 @@ def measure(
             else None
         ),
     )
-    page.goto(f"{base}/items/{item_id}/label/")
-    page.wait_for_function(
-        "() => window.loupe && window.loupe.state().phase === 'ready' && "
-        "window.loupe.paints().shapes > 0",
-        polling="raf",
-    )
-    ready = page.evaluate("() => performance.now()")
+    readies = [open_ready(page, base, item_id) for _ in range(READY_RUNS)]
     page.wait_for_timeout(800)  # the image pyramid is built in the background
-    result: dict[str, Any] = {"count": count, "ready": ready}
+    result: dict[str, Any] = {
+        "count": count,
+        "ready": statistics.median(readies),
+        "readies": readies,
+    }
     for mode in ("zoom", "pan"):
         page.evaluate("() => window.loupe.view.fit()")
         page.wait_for_timeout(100)
@@ -276,6 +287,9 @@ def main() -> None:
             page.get_by_test_id("login-password").fill(PASSWORD)
             page.get_by_test_id("login-submit").click()
             page.wait_for_url(f"{server.base}/")
+            # Warm-up: the first visit also fetches and compiles the studio's modules, which
+            # every later visit has cached; the floor must not carry that alone.
+            open_ready(page, server.base, items[0])
             for count in [0, *counts]:
                 results.append(
                     measure(page, server.base, items[count], count, args.frames, args.screenshots)
@@ -316,6 +330,10 @@ def main() -> None:
         )
     )
     worst = results[-1]
+    print(
+        f"\nready at {worst['count']:,}: {worst['ready'] / results[0]['ready']:.2f}x the empty "
+        f"document's (visits: {', '.join(f'{v:.0f}' for v in worst['readies'])} ms)"
+    )
     print(
         f"\ntargets at {worst['count']:,}: ready <= {TARGETS['ready']:.0f} ms "
         f"({'ok' if worst['ready'] <= TARGETS['ready'] else 'MISSED'}), "
