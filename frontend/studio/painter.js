@@ -138,12 +138,13 @@ export class Painter {
         });
         levels.push({ factor, bitmap: source });
       } catch {
-        break; // the full image still draws
+        break; // the full image still draws (or it was replaced, and closed, meanwhile)
       }
-      if (this.image !== image) {
-        for (const level of levels) level.bitmap.close();
-        return;
-      }
+      if (this.image !== image) break;
+    }
+    if (this.image !== image) {
+      for (const level of levels) level.bitmap.close();
+      return; // another item's image is shown now: these levels are not of it
     }
     this.levels = levels.reverse();
     this.engine.requestPaint();
