@@ -3,11 +3,13 @@ the embedded default (SQLite, local objects, eager Celery) when nothing is set."
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -226,10 +228,45 @@ def _wait_for_worker(app: object, process: subprocess.Popen, *, name: str) -> No
 
 
 @pytest.fixture
-def job_worker(request: pytest.FixtureRequest) -> None:
+def job_worker(request: pytest.FixtureRequest) -> Iterator[None]:
     """Pages that start jobs need something to run them: in-process on the embedded default,
-    a real `celery worker` subprocess where a broker is configured (CI)."""
+    a real `celery worker` subprocess where a broker is configured (CI). There, the test ends
+    only once the worker is idle: a task of this test still reading (a job the test process ran
+    itself, whose message reaches the worker later) would deadlock with the TRUNCATE of the
+    transactional test's flush."""
     from django.conf import settings
 
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        request.getfixturevalue("celery_worker_process")
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        yield
+        return
+    queue = request.getfixturevalue("celery_worker_process")
+    yield
+    _wait_until_idle(queue)
+
+
+def _queued(app: Any, queue: str) -> int:
+    """Messages waiting on `queue`; a queue the broker does not know (Redis drops an empty
+    one's bindings) holds none."""
+    with app.connection_for_read() as connection:
+        bound = app.amqp.queues[queue].bind(connection.default_channel)
+        try:
+            return int(bound.queue_declare(passive=True).message_count)
+        except Exception:  # amqp's ChannelError 404: no such queue
+            return 0
+
+
+def _wait_until_idle(queue: str, *, within: float = 30.0) -> None:
+    """Until the worker on `queue` has nothing queued, reserved or running, twice in a row
+    (bounded: a worker still busy after `within` seconds is left to it)."""
+    from loupe.celery import app
+
+    node = f"{queue}@{socket.gethostname()}"
+    deadline = time.monotonic() + within
+    idle = 0
+    while idle < 2 and time.monotonic() < deadline:
+        inspect = app.control.inspect(destination=[node], timeout=1.0)
+        active, reserved = inspect.active() or {}, inspect.reserved() or {}
+        running = [*active.get(node, []), *reserved.get(node, [])]
+        queued = _queued(app, queue)
+        idle = 0 if running or queued else idle + 1
+        time.sleep(0.05)
