@@ -93,8 +93,8 @@ def _datetime(value: datetime | None) -> str | None:
     return None if value is None else _DATETIME.to_representation(value)
 
 
-def document_body(document: AnnotationDocument) -> dict[str, Any]:
-    """DocumentOutputSerializer's output, built directly: saves answer it on every write."""
+def document_fields(document: AnnotationDocument) -> dict[str, Any]:
+    """DocumentOutputSerializer's output but the shapes, built directly (it never reads them)."""
     return {
         "id": document.pk,
         "item": document.item_id,
@@ -103,18 +103,21 @@ def document_body(document: AnnotationDocument) -> dict[str, Any]:
         "kind": document.kind,
         "status": document.status,
         "version": document.version,
-        "shapes": document.shapes,
         "created_at": _datetime(document.created_at),
         "updated_at": _datetime(document.updated_at),
         "submitted_at": _datetime(document.submitted_at),
     }
 
 
+def document_body(document: AnnotationDocument) -> dict[str, Any]:
+    """DocumentOutputSerializer's output, built directly: saves answer it on every write."""
+    return {**document_fields(document), "shapes": document.shapes}
+
+
 def document_json_response(document: AnnotationDocument, shapes_json: str) -> HttpResponse:
-    """document_response with the shapes spliced in as the stored JSON text they already are."""
-    body = document_body(document)
-    del body["shapes"]
-    head = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    """document_response with the shapes spliced in as the stored JSON text they already are
+    (`document.shapes` is not read: deferred, it would be loaded and parsed)."""
+    head = json.dumps(document_fields(document), ensure_ascii=False, separators=(",", ":"))
     response = HttpResponse(
         f'{head[:-1]},"shapes":{shapes_json}}}', content_type="application/json"
     )

@@ -30,29 +30,36 @@ def revisions_of(*, document: AnnotationDocument) -> QuerySet[Revision]:
     return document.revisions.select_related("author").order_by("version")
 
 
+def _own_document(*, user: User, item: Item) -> QuerySet[AnnotationDocument]:
+    return AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
+
+
+def _unsaved_document(*, user: User, item: Item) -> AnnotationDocument:
+    return AnnotationDocument(item=item, annotator=user, version=0, shapes=[])
+
+
 def annotation_document_json_of(*, user: User, item: Item) -> tuple[AnnotationDocument, str]:
     """The caller's document (or an unsaved empty one) with its shapes as the stored JSON text,
     not parsed: a reader that only hands them on (the studio's GET) skips decoding and encoding
-    them again, which for 5,000 polygons (2 MB of JSON) was most of the response time."""
+    them again, which for 5,000 polygons (2 MB of JSON) was most of the response time. The
+    document's `shapes` stay deferred: reading them would load and parse them after all."""
     document = (
-        AnnotationDocument.objects.filter(item=item, annotator=user, kind=DocumentKind.ANNOTATOR)
+        _own_document(user=user, item=item)
         .defer("shapes")
         .annotate(shapes_json=Cast("shapes", output_field=TextField()))
         .first()
     )
     if document is None:
-        return AnnotationDocument(item=item, annotator=user, version=0, shapes=[]), "[]"
-    document.annotator = user
+        return _unsaved_document(user=user, item=item), "[]"
+    document.item, document.annotator = item, user
     return document, document.shapes_json
 
 
 def annotation_document_of(*, user: User, item: Item) -> AnnotationDocument:
     """The caller's document, or an unsaved empty one at version 0."""
-    document = AnnotationDocument.objects.filter(
-        item=item, annotator=user, kind=DocumentKind.ANNOTATOR
-    ).first()
+    document = _own_document(user=user, item=item).first()
     if document is None:
-        return AnnotationDocument(item=item, annotator=user, version=0, shapes=[])
+        return _unsaved_document(user=user, item=item)
     document.annotator = user
     return document
 

@@ -5,6 +5,8 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from annotate.models import ActivityEvent, AnnotationDocument, Revision
 from tests.annotate.documents import ID, put, state, url
@@ -84,6 +86,20 @@ def test_a_saved_document_loads_as_stored_with_its_text_intact(manager, annotato
         "version": 1,
         "status": "draft",
     }
+
+
+def test_the_get_reads_the_document_once_and_never_parses_its_shapes(item, annotator, api):
+    put(api(annotator), item, [box(), tag()], 0)
+    client = api(annotator)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url(item))
+
+    assert response.status_code == 200
+    sql = [query["sql"] for query in queries.captured_queries]
+    reads = [statement for statement in sql if "annotate_annotationdocument" in statement]
+    assert len(reads) == 1, reads  # the shapes come as text from that read, not a second one
+    assert len(response.json()["shapes"]) == 2
 
 
 # --- saving ---------------------------------------------------------------------------------
