@@ -229,7 +229,8 @@ export class Api {
    * the main thread, and again on its first draw, which held the studio's first frame for
    * hundreds of milliseconds. Where the bytes cannot be fetched (a signed object-store URL on
    * another origin without CORS), the <img> element is the fallback.
-   * @param {Item} item
+   * @param {{id: number, image_url?: string}} item the item, or only its id (its image's URL
+   *   is the API's, unless the record names another)
    * @returns {Promise<ImageBitmap>}
    */
   async image(item) {
@@ -258,5 +259,4 @@ export class Api {
       throw new NetworkError(error);
     }
   }
-
 }

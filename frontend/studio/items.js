@@ -39,10 +39,9 @@ export function createItems(core, parts) {
   async function openItemById(itemId) {
     setPhase('loading');
     predictions.open(itemId);
-    const imageUrl = `${config.apiRoot}items/${itemId}/image/`;
     const [item, image, annotation] = await Promise.all([
       api.item(itemId),
-      api.image(/** @type {import('./api.js').Item} */ ({ id: itemId, image_url: imageUrl })),
+      api.image({ id: itemId }),
       api.annotation(itemId),
     ]);
     await openItem(item, { image, annotation });

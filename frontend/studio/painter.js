@@ -213,11 +213,14 @@ export class Painter {
     const ctx = this.layerCtx;
     const margin = DIRTY_MARGIN_PX / view.scale;
     const { visible, combined } = this.layerStyle;
-    for (const [ax, ay, bx, by] of regions) {
-      const x1 = Math.max(0, Math.floor(dpr * ((ax - margin) * view.scale + view.x)));
-      const y1 = Math.max(0, Math.floor(dpr * ((ay - margin) * view.scale + view.y)));
-      const x2 = Math.min(this.layer.width, Math.ceil(dpr * ((bx + margin) * view.scale + view.x)));
-      const y2 = Math.min(this.layer.height, Math.ceil(dpr * ((by + margin) * view.scale + view.y)));
+    for (const region of regions) {
+      const [ax, ay, bx, by] = grow(region, margin);
+      const a = view.toScreen(ax, ay);
+      const b = view.toScreen(bx, by);
+      const x1 = Math.max(0, Math.floor(dpr * a.x));
+      const y1 = Math.max(0, Math.floor(dpr * a.y));
+      const x2 = Math.min(this.layer.width, Math.ceil(dpr * b.x));
+      const y2 = Math.min(this.layer.height, Math.ceil(dpr * b.y));
       if (x2 <= x1 || y2 <= y1) continue;
       ctx.save();
       ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -226,11 +229,10 @@ export class Painter {
       ctx.clip();
       ctx.clearRect(x1, y1, x2 - x1, y2 - y1);
       ctx.setTransform(dpr * view.scale, 0, 0, dpr * view.scale, dpr * view.x, dpr * view.y);
-      const area = [x1, y1, x2, y2].map((value, i) =>
-        i % 2 ? (value / dpr - view.y) / view.scale : (value / dpr - view.x) / view.scale,
-      );
+      const from = view.toImage(x1 / dpr, y1 / dpr);
+      const to = view.toImage(x2 / dpr, y2 / dpr);
       // The shapes under the area pick up their own slack: those reaching in from outside it.
-      const byLabel = this.visibleByLabel(grow(area, margin));
+      const byLabel = this.visibleByLabel(grow([from.x, from.y, to.x, to.y], margin));
       this.paintShapes(ctx, byLabel, visible, combined ? this.pathsOf([...byLabel.values()].flat()) : null);
       ctx.restore();
     }

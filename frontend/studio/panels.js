@@ -1,6 +1,7 @@
 // @ts-check
 /** The sidebar's shape list and the attribute editor of the selected shape. */
 
+import { clamp } from './geometry.js';
 import { attributesFor, labelRef } from './labels.js';
 import { shapeKind } from './shapes/index.js';
 
@@ -28,7 +29,7 @@ function describe(shape) {
 }
 
 /** Each row's height in CSS pixels; the list sets it on its rows, so layout cannot disagree. */
-export const ROW_HEIGHT = 30;
+const ROW_HEIGHT = 30;
 /** Rows rendered above and below the visible ones, so a fast scroll shows no blank rows. */
 const OVERSCAN = 10;
 
@@ -51,9 +52,9 @@ export class ShapeList {
     this.count = count;
     this.state = state;
     this.labels = labels;
-    /** The rendered rows by shape id, with the shape each was last filled from. @type {Map<string, HTMLElement>} */
+    /** The rendered rows by shape id. @type {Map<string, HTMLElement>} */
     this.rows = new Map();
-    /** @type {WeakMap<HTMLElement, Shape>} */
+    /** The shape each row was last filled from. @type {WeakMap<HTMLElement, Shape>} */
     this.filledFrom = new WeakMap();
     this.topSpacer = spacer();
     this.bottomSpacer = spacer();
@@ -151,7 +152,7 @@ export class ShapeList {
     const order = this.state.order;
     const total = order.length;
     const shown = Math.ceil(window.innerHeight / ROW_HEIGHT) + 2 * OVERSCAN;
-    const first = clampIndex(Math.floor(this.scrollTop / ROW_HEIGHT) - OVERSCAN, total - shown);
+    const first = clamp(Math.floor(this.scrollTop / ROW_HEIGHT) - OVERSCAN, 0, Math.max(0, total - shown));
     const last = Math.min(total, first + shown);
     /** @type {Map<string, HTMLElement>} */
     const rows = new Map();
@@ -212,11 +213,6 @@ function spacer() {
   const item = element('li', 'shape-list-spacer');
   item.setAttribute('aria-hidden', 'true');
   return item;
-}
-
-/** @param {number} index @param {number} max */
-function clampIndex(index, max) {
-  return Math.max(0, Math.min(index, max));
 }
 
 export class AttributeEditor {
